@@ -1,0 +1,58 @@
+# The project's verbs. Each target sets up what it needs, so a fresh clone can run any of them.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+DATASET ?= evaluation/datasets/dev_dataset.json
+
+.PHONY: install migrate demo run test lint format eval worker bench db-stop clean
+
+$(VENV)/.installed: requirements.txt
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -r requirements.txt
+	touch $@
+
+install: $(VENV)/.installed  ## virtualenv with pinned dependencies
+
+migrate: install  ## start the embedded database (if DATABASE_URL is unset) and migrate
+	$(PY) manage.py migrate --noinput
+
+demo: migrate  ## load the demo knowledge base, prospects and intents
+	$(PY) manage.py load_demo
+
+run: demo  ## serve on http://$(HOST):$(PORT) with a demo API token
+	@TOKEN=$$($(PY) manage.py create_api_token demo --staff); \
+	echo ""; \
+	echo "Demo API token: $$TOKEN"; \
+	echo "Try:"; \
+	echo "  curl -s -X POST http://$(HOST):$(PORT)/api/process_message \\"; \
+	echo "    -H 'Authorization: Token '$$TOKEN -H 'Content-Type: application/json' \\"; \
+	echo "    -d '{\"current_prospect_message\": \"Can I pay in installments?\", \"prospect_id\": \"prospect_005\"}'"; \
+	echo ""
+	$(PY) manage.py runserver $(HOST):$(PORT)
+
+lint: install  ## ruff lint and format check
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+test: install lint  ## lint, migration check and the whole test suite
+	$(PY) manage.py makemigrations --check --dry-run
+	$(VENV)/bin/pytest
+
+eval: demo  ## evaluate the local brain on a golden dataset (DATASET=...)
+	$(PY) manage.py run_eval --dataset $(DATASET) --json var/eval-report.json
+
+worker: migrate  ## a Celery worker (needs CELERY_BROKER_URL)
+	$(VENV)/bin/celery -A salesagent worker -l info --concurrency 2
+
+db-stop:  ## stop the embedded PostgreSQL server
+	$(PY) -c "from pathlib import Path; from salesagent.embedded_db import stop_embedded_server; print('stopped' if stop_embedded_server(Path('var/pgdata').resolve()) else 'not running')"
+
+clean: db-stop
+	rm -rf var

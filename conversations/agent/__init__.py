@@ -1,0 +1,1 @@
+"""The agent: understands a prospect message, calls tools, and proposes a grounded reply and next steps."""

@@ -1,0 +1,90 @@
+"""Plain data passed between the pipeline's steps and the brains."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+from crm.client import ProspectRecord
+from knowledge.search import SearchResult
+
+
+@dataclass(frozen=True)
+class HistoryMessage:
+    sender: str
+    content: str
+    timestamp: datetime | None = None
+
+
+@dataclass
+class TurnInput:
+    message: str
+    history: list[HistoryMessage] = field(default_factory=list)
+    prospect_id: str | None = None
+
+    def last_from(self, sender: str) -> str:
+        for item in reversed(self.history):
+            if item.sender == sender:
+                return item.content
+        return ""
+
+
+@dataclass
+class ToolCall:
+    tool: str
+    input: dict[str, Any]
+    ok: bool
+    latency_ms: float
+    output_summary: str = ""
+    error: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["latency_ms"] = round(self.latency_ms, 2)
+        if not self.error:
+            data.pop("error")
+        return data
+
+
+@dataclass
+class NextStep:
+    action: str
+    reason: str
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"action": self.action, "details": {"reason": self.reason, **self.extra}}
+
+
+@dataclass
+class TurnResult:
+    """Everything the agent concluded for one prospect message."""
+
+    intent: str
+    sentiment: str
+    entities: list[str]
+    key_points: list[str]
+    priority: str
+    confidence: float
+    draft: str
+    next_steps: list[NextStep]
+    knowledge: list[SearchResult]
+    citations: list[int]
+    prospect: ProspectRecord | None
+    tool_log: list[ToolCall]
+    reasoning: list[str]
+    brain: str
+    model_name: str
+    degraded: bool = False
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    latency_ms: float = 0.0
+
+    @property
+    def primary_action(self) -> str:
+        return self.next_steps[0].action if self.next_steps else ""
+
+    @property
+    def reasoning_trace(self) -> str:
+        return "\n".join(f"{number}. {step}" for number, step in enumerate(self.reasoning, start=1))

@@ -1,0 +1,48 @@
+import pytest
+
+from conversations.agent.entities import extract_entities
+
+
+@pytest.mark.parametrize(
+    ("message", "expected"),
+    [
+        ("How much is the Standard plan?", ["standard plan"]),
+        (
+            "What's the difference between the basic and standard package?",
+            ["basic package", "standard package"],
+        ),
+        ("Does it sync with HubSpot and Snowflake?", ["hubspot", "snowflake"]),
+        ("Is the interface available in Portuguese?", ["portuguese"]),
+        ("We need 1,200 licenses for the team", ["1200 licenses"]),
+        ("Could we talk next Tuesday?", ["next tuesday"]),
+        ("Do you accept Amex or PayPal?", ["american express", "paypal"]),
+        ("Are you SOC2 and GDPR compliant?", ["soc 2", "gdpr"]),
+    ],
+)
+def test_extracts_domain_entities(message, expected):
+    entities = extract_entities(message)
+
+    for entity in expected:
+        assert entity in entities
+
+
+def test_people_count_as_seats():
+    assert "120 seats" in extract_entities("What would it cost for 120 people?")
+
+
+def test_follow_up_borrows_the_plan_named_earlier():
+    history = ["We're leaning towards the Premium plan.", "Great choice!"]
+
+    assert extract_entities("How much would that one be?", history=history)[0] == "premium plan"
+
+
+def test_specific_entity_hides_its_generic_parent():
+    entities = extract_entities("Is there a volume discount for 300 seats?")
+
+    assert "volume discount" in entities
+    assert "discount" not in entities
+    assert "300 seats" in entities
+
+
+def test_lowercase_plan_words_without_a_plan_noun_are_not_plans():
+    assert extract_entities("We need standard reports") == []

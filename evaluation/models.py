@@ -1,0 +1,40 @@
+"""Stored evaluation runs against golden datasets, so runs can be reviewed and compared."""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class EvalRun(models.Model):
+    dataset_name = models.CharField(max_length=200)
+    dataset_hash = models.CharField(max_length=64)
+    brain = models.CharField(max_length=20)
+    model_name = models.CharField(max_length=100, blank=True)
+    case_count = models.PositiveIntegerField(default=0)
+    metrics = models.JSONField(default=dict)
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+
+    def __str__(self) -> str:
+        return f"Run {self.pk}: {self.dataset_name} ({self.brain})"
+
+
+class EvalCaseResult(models.Model):
+    run = models.ForeignKey(EvalRun, on_delete=models.CASCADE, related_name="case_results")
+    case_id = models.CharField(max_length=100)
+    expected = models.JSONField(default=dict)
+    predicted = models.JSONField(default=dict)
+    intent_correct = models.BooleanField(default=False)
+    action_correct = models.BooleanField(default=False)
+    sentiment_correct = models.BooleanField(default=False)
+    latency_ms = models.FloatField(default=0)
+
+    class Meta:
+        ordering = ["run", "id"]
+        constraints = [models.UniqueConstraint(fields=["run", "case_id"], name="eval_case_unique_per_run")]
+
+    def __str__(self) -> str:
+        return self.case_id

@@ -1,0 +1,169 @@
+"""Running a golden dataset through the agent and storing the run.
+
+Each case goes through :func:`conversations.services.turn_process`, the same code path as
+``POST /api/process_message``, inside a transaction that is rolled back, so an evaluation never
+leaves conversations, messages or CRM interactions behind. Only the ``EvalRun`` and its case
+results are kept.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from time import perf_counter
+from typing import Any
+
+import numpy as np
+from django.db import transaction
+from django.utils import timezone
+
+from conversations.agent.grounding import find_unsupported_claims
+from conversations.agent.types import TurnResult
+from conversations.services import turn_process
+from evaluation.datasets import Dataset, GoldenCase
+from evaluation.metrics import CaseOutcome, summarize
+from evaluation.models import EvalCaseResult, EvalRun
+from knowledge.embeddings import embed_texts
+
+ProgressCallback = Callable[[int, int, CaseOutcome], None]
+
+
+def draft_similarities(hypotheses: list[str], references: list[str]) -> list[float]:
+    """Cosine similarity of each draft to its reference, with the local embedding model."""
+    vectors = np.asarray(embed_texts([*hypotheses, *references]), dtype=np.float32)
+    vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+    count = len(hypotheses)
+    return [float(value) for value in np.sum(vectors[:count] * vectors[count:], axis=1)]
+
+
+def _evidence(result: TurnResult) -> list[str]:
+    evidence = [item.text for item in result.knowledge]
+    if result.prospect is not None:
+        evidence.append(json.dumps(result.prospect.as_dict(), default=str))
+    return evidence
+
+
+def predicted_fields(result: TurnResult) -> dict[str, Any]:
+    """What the agent answered for a case, as stored with the case result and in the JSON report."""
+    return {
+        "intent": result.intent,
+        "sentiment": result.sentiment,
+        "entities": result.entities,
+        "key_points": result.key_points,
+        "priority": result.priority,
+        "action": result.primary_action,
+        "internal_next_steps": [step.as_dict() for step in result.next_steps],
+        "suggested_response_draft": result.draft,
+        "retrieved_documents": list(dict.fromkeys(item.document_slug for item in result.knowledge)),
+        "cited_chunks": result.citations,
+        "confidence_score": result.confidence,
+        "unsupported_claims": find_unsupported_claims(result.draft, _evidence(result)),
+        "brain": result.brain,
+        "model": result.model_name,
+        "degraded": result.degraded,
+    }
+
+
+def _run_case(case: GoldenCase, brain: str | None) -> tuple[TurnResult, float]:
+    with transaction.atomic():
+        started = perf_counter()
+        stored = turn_process(
+            message=case.message,
+            message_timestamp=case.message_timestamp,
+            history=case.history,
+            prospect_id=case.prospect_id,
+            brain=brain,
+        )
+        latency_ms = (perf_counter() - started) * 1000
+        transaction.set_rollback(True)
+    return stored.result, latency_ms
+
+
+def _outcome(case: GoldenCase, predicted: dict[str, Any], latency_ms: float) -> CaseOutcome:
+    expected = case.expected
+    return CaseOutcome(
+        case_id=case.case_id,
+        expected_intent=expected.get("intent", ""),
+        predicted_intent=predicted["intent"],
+        expected_sentiment=expected.get("sentiment", ""),
+        predicted_sentiment=predicted["sentiment"],
+        expected_entities=list(expected.get("entities") or []),
+        predicted_entities=predicted["entities"],
+        expected_action=case.expected_action,
+        predicted_action=predicted["action"],
+        expected_draft=expected.get("suggested_response_draft", ""),
+        predicted_draft=predicted["suggested_response_draft"],
+        key_facts=list(expected.get("key_facts") or []),
+        expected_sources=list(expected.get("sources") or []),
+        retrieved_documents=predicted["retrieved_documents"],
+        unsupported_claims=predicted["unsupported_claims"],
+        confidence=predicted["confidence_score"],
+        latency_ms=latency_ms,
+    )
+
+
+def run_evaluation(
+    dataset: Dataset, *, brain: str | None = None, progress: ProgressCallback | None = None
+) -> EvalRun:
+    """Run every case of ``dataset`` and store an :class:`EvalRun` with per-case results and metrics."""
+    started_at = timezone.now()
+    # One untimed turn first, so loading the embedding model does not land in a case's latency.
+    warm_up_result, _ = _run_case(dataset.cases[0], brain)
+    outcomes: list[CaseOutcome] = []
+    rows: list[EvalCaseResult] = []
+    for index, case in enumerate(dataset.cases, start=1):
+        result, latency_ms = _run_case(case, brain)
+        predicted = predicted_fields(result)
+        outcome = _outcome(case, predicted, latency_ms)
+        outcomes.append(outcome)
+        rows.append(
+            EvalCaseResult(
+                case_id=case.case_id,
+                expected=case.expected,
+                predicted=predicted,
+                intent_correct=outcome.intent_correct,
+                action_correct=outcome.action_correct,
+                sentiment_correct=outcome.sentiment_correct,
+                latency_ms=round(latency_ms, 2),
+            )
+        )
+        if progress:
+            progress(index, len(dataset.cases), outcome)
+    metrics = summarize(outcomes, semantic_similarity=draft_similarities)
+    with transaction.atomic():
+        run = EvalRun.objects.create(
+            dataset_name=dataset.name,
+            dataset_hash=dataset.sha256,
+            brain=warm_up_result.brain if brain in (None, "auto") else brain,
+            model_name=warm_up_result.model_name,
+            case_count=len(outcomes),
+            metrics=metrics,
+            started_at=started_at,
+            finished_at=timezone.now(),
+        )
+        for row in rows:
+            row.run = run
+        EvalCaseResult.objects.bulk_create(rows)
+    return run
+
+
+def run_report(run: EvalRun) -> dict[str, Any]:
+    """The JSON report of a stored run (SPEC.md, "Evaluation contract")."""
+    return {
+        "run_id": run.pk,
+        "dataset": run.dataset_name,
+        "dataset_sha256": run.dataset_hash,
+        "brain": run.brain,
+        "model": run.model_name,
+        "cases": run.case_count,
+        "metrics": run.metrics,
+        "per_case": [
+            {
+                "id": row.case_id,
+                "expected": row.expected,
+                "predicted": row.predicted,
+                "latency_ms": row.latency_ms,
+            }
+            for row in run.case_results.order_by("id")
+        ],
+    }

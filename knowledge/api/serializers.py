@@ -1,0 +1,73 @@
+"""Knowledge API: documents for staff, and search parameters."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from knowledge.models import Document
+from knowledge.search import SEARCH_MODES
+
+
+class DocumentSerializer(serializers.ModelSerializer):
+    chunk_count = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = Document
+        fields = [
+            "id",
+            "slug",
+            "title",
+            "category",
+            "tags",
+            "body",
+            "source",
+            "is_active",
+            "index_status",
+            "index_error",
+            "indexed_at",
+            "chunk_count",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["index_status", "index_error", "indexed_at", "created_at", "updated_at"]
+
+    def validate_tags(self, value: object) -> list[str]:
+        if not isinstance(value, list) or not all(isinstance(tag, str) for tag in value):
+            raise serializers.ValidationError("Expected a list of strings.")
+        return [tag.strip().lower() for tag in value if tag.strip()]
+
+    def validate_body(self, value: str) -> str:
+        if not value.strip():
+            raise serializers.ValidationError("This field may not be blank.")
+        return value
+
+
+class SearchQuerySerializer(serializers.Serializer):
+    q = serializers.CharField(max_length=1000)
+    k = serializers.IntegerField(min_value=1, max_value=50, default=5)
+    category = serializers.CharField(required=False, allow_blank=True)
+    tags = serializers.CharField(required=False, allow_blank=True, help_text="Comma-separated.")
+    document = serializers.CharField(required=False, allow_blank=True)
+    mode = serializers.ChoiceField(choices=SEARCH_MODES, default="hybrid")
+
+
+class SearchResultSerializer(serializers.Serializer):
+    chunk_id = serializers.IntegerField()
+    document = serializers.CharField()
+    title = serializers.CharField()
+    category = serializers.CharField()
+    heading_path = serializers.CharField()
+    text = serializers.CharField()
+    score = serializers.FloatField(
+        help_text="Fused (RRF) score in hybrid mode, cosine similarity in vector mode."
+    )
+    vector_rank = serializers.IntegerField(allow_null=True)
+    text_rank = serializers.IntegerField(allow_null=True)
+    vector_similarity = serializers.FloatField(allow_null=True)
+
+
+class SearchResponseSerializer(serializers.Serializer):
+    query = serializers.CharField()
+    mode = serializers.CharField()
+    count = serializers.IntegerField()
+    results = SearchResultSerializer(many=True)

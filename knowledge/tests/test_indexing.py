@@ -1,0 +1,108 @@
+"""Reindexing: edited documents are re-embedded, unchanged ones are not, failures are recorded."""
+
+import pytest
+
+from knowledge import indexing
+from knowledge.indexing import reindex_document
+from knowledge.models import Chunk, Document
+from knowledge.services import document_save, document_upsert
+
+pytestmark = pytest.mark.django_db
+
+BODY = "# Widgets\n\n## Sizes\nWidgets come in small and large.\n\n## Colours\nWidgets are blue or green."
+
+
+@pytest.fixture
+def document(django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        document, _ = document_upsert(slug="widgets", title="Widgets", body=BODY, category="testcat")
+    document.refresh_from_db()
+    return document
+
+
+def test_saving_a_document_indexes_it_after_commit(document):
+    assert document.index_status == Document.IndexStatus.INDEXED
+    assert document.indexed_at is not None
+    chunks = list(document.chunks.order_by("ordinal"))
+    assert [c.heading_path for c in chunks] == ["Widgets > Sizes", "Widgets > Colours"]
+    assert all(len(c.embedding) == 384 for c in chunks)
+    assert all(c.embedding_model == "local:all-MiniLM-L6-v2" for c in chunks)
+    assert Chunk.objects.filter(document=document, search_vector__isnull=True).count() == 0
+
+
+def test_rolled_back_edit_enqueues_nothing(document, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks() as callbacks:
+        document.body = BODY + "\n\n## Prices\nWidgets cost a lot."
+        document_save(document)
+    # the callbacks exist only because the outer test transaction is still open; a real rollback drops them
+    assert len(callbacks) == 1
+    document.refresh_from_db()
+    assert document.index_status == Document.IndexStatus.PENDING
+
+
+def test_edited_document_is_re_embedded(document, django_capture_on_commit_callbacks):
+    old_ids = set(document.chunks.values_list("id", flat=True))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        document.body = BODY.replace("blue or green", "red, orange or purple")
+        document_save(document)
+
+    document.refresh_from_db()
+    assert document.index_status == Document.IndexStatus.INDEXED
+    texts = list(document.chunks.order_by("ordinal").values_list("text", flat=True))
+    assert texts[1] == "Widgets are red, orange or purple."
+    assert not old_ids & set(document.chunks.values_list("id", flat=True))
+
+
+def test_unchanged_document_is_not_re_embedded(document, monkeypatch):
+    ids_before = set(document.chunks.values_list("id", flat=True))
+
+    def fail(*args, **kwargs):
+        raise AssertionError("embed_texts must not be called for unchanged content")
+
+    monkeypatch.setattr(indexing, "embed_texts", fail)
+    outcome = reindex_document(document.pk)
+
+    assert outcome.status == "unchanged"
+    assert set(document.chunks.values_list("id", flat=True)) == ids_before
+
+
+def test_non_text_edit_does_not_reindex(document, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks() as callbacks:
+        document.tags = ["new-tag"]
+        document_save(document)
+
+    assert callbacks == []
+
+
+def test_embedding_failure_marks_the_document_failed_and_keeps_old_chunks(document, monkeypatch):
+    ids_before = set(document.chunks.values_list("id", flat=True))
+    Document.objects.filter(pk=document.pk).update(body=BODY + "\n\nMore text.")
+
+    def broken(texts):
+        raise RuntimeError("model exploded")
+
+    monkeypatch.setattr(indexing, "embed_texts", broken)
+    outcome = reindex_document(document.pk)
+
+    document.refresh_from_db()
+    assert outcome.status == "failed"
+    assert document.index_status == Document.IndexStatus.FAILED
+    assert "model exploded" in document.index_error
+    assert set(document.chunks.values_list("id", flat=True)) == ids_before
+
+
+def test_stale_content_is_not_swapped_in(document, monkeypatch):
+    Document.objects.filter(pk=document.pk).update(body=BODY + "\n\nVersion two.")
+    real_embed = indexing.embed_texts
+
+    def embed_then_someone_edits(texts):
+        vectors = real_embed(texts)
+        Document.objects.filter(pk=document.pk).update(body=BODY + "\n\nVersion three.")
+        return vectors
+
+    monkeypatch.setattr(indexing, "embed_texts", embed_then_someone_edits)
+    outcome = reindex_document(document.pk)
+
+    assert outcome.status == "stale"
+    assert not document.chunks.filter(text__contains="Version two").exists()

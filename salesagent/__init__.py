@@ -1,0 +1,5 @@
+"""Sales agent project package."""
+
+from salesagent.celery import app as celery_app
+
+__all__ = ["celery_app"]

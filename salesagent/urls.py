@@ -1,0 +1,23 @@
+"""URL configuration: admin, the REST API, its schema/docs, health probes and staff pages."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from salesagent.health import healthz, readyz
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/", include("conversations.api.urls")),
+    path("api/knowledge/", include("knowledge.api.urls")),
+    path("api/crm/", include("crm.api.urls")),
+    path("api/evaluation/", include("evaluation.api.urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("playground/", include("conversations.urls")),
+    path("evaluation/", include("evaluation.urls")),
+    path("healthz", healthz, name="healthz"),
+    path("readyz", readyz, name="readyz"),
+]
