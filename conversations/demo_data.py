@@ -22,6 +22,7 @@ def load_demo_intents() -> tuple[int, int]:
             "description": row.get("description", ""),
             "primary_action": row["primary_action"],
             "examples": row.get("examples", []),
+            "knowledge_categories": row.get("knowledge_categories", []),
         }
         if intent is None:
             Intent.objects.create(name=row["name"], **defaults)

@@ -1,10 +1,11 @@
-"""The staff playground's form."""
+"""Forms for staff: the playground, and intent editing in the admin."""
 
 from __future__ import annotations
 
 from django import forms
 from django.conf import settings
 
+from conversations.models import Intent
 from crm.models import Prospect
 
 
@@ -22,3 +23,31 @@ class PlaygroundForm(forms.Form):
     conversation_id = forms.IntegerField(
         required=False, min_value=1, help_text="Continue a stored conversation (its history is used)."
     )
+
+
+class LinesField(forms.CharField):
+    """A list of strings edited as one string per line."""
+
+    widget = forms.Textarea(attrs={"rows": 12, "cols": 100})
+
+    def prepare_value(self, value: object) -> object:
+        if isinstance(value, list):
+            return "\n".join(str(item) for item in value)
+        return value
+
+    def to_python(self, value: object) -> list[str]:
+        text = super().to_python(value)
+        return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+class IntentAdminForm(forms.ModelForm):
+    examples = LinesField(required=False, help_text="Example utterances, one per line.")
+    knowledge_categories = LinesField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Knowledge-base categories where answers usually live, one per line.",
+    )
+
+    class Meta:
+        model = Intent
+        fields = ("name", "description", "primary_action", "examples", "knowledge_categories", "is_active")

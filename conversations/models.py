@@ -12,6 +12,12 @@ class Intent(models.Model):
     description = models.TextField(blank=True)
     primary_action = models.CharField(max_length=64)
     examples = models.JSONField(default=list, blank=True, help_text="Example utterances, one string each.")
+    knowledge_categories = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Knowledge-base categories where answers to this intent usually live; "
+        "search ranks them higher without excluding others.",
+    )
     is_active = models.BooleanField(default=True)
     updated_at = models.DateTimeField(auto_now=True)
 

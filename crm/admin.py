@@ -1,1 +1,55 @@
-# Register your models here.
+"""Admin for the local CRM: prospects with the interactions the agent logged for them."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.http import HttpRequest
+
+from crm.models import Interaction, Prospect
+
+
+class InteractionInline(admin.TabularInline):
+    model = Interaction
+    extra = 0
+    fields = ("created_at", "kind", "summary", "conversation")
+    readonly_fields = ("created_at",)
+    raw_id_fields = ("conversation",)
+    ordering = ("-created_at",)
+    show_change_link = True
+
+
+@admin.register(Prospect)
+class ProspectAdmin(admin.ModelAdmin):
+    list_display = (
+        "external_id",
+        "name",
+        "company",
+        "industry",
+        "employees",
+        "lead_score",
+        "stage",
+        "last_contacted_at",
+    )
+    list_filter = ("stage", "industry")
+    search_fields = ("external_id", "name", "email", "company", "notes")
+    ordering = ("external_id",)
+    readonly_fields = ("created_at", "updated_at")
+    inlines = [InteractionInline]
+
+
+@admin.register(Interaction)
+class InteractionAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "prospect", "kind", "short_summary", "conversation")
+    list_filter = ("kind",)
+    list_select_related = ("prospect", "conversation")
+    search_fields = ("summary", "prospect__external_id", "prospect__name")
+    raw_id_fields = ("prospect", "conversation")
+    date_hierarchy = "created_at"
+
+    @admin.display(description="summary")
+    def short_summary(self, obj: Interaction) -> str:
+        return obj.summary[:120]
+
+    def has_change_permission(self, request: HttpRequest, obj: Interaction | None = None) -> bool:
+        # Interactions are a log; staff add notes but do not rewrite history.
+        return False

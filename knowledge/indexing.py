@@ -11,6 +11,7 @@ from django.utils import timezone
 from knowledge.chunking import chunk_markdown
 from knowledge.embeddings import content_hash, embed_texts, embedding_model_name
 from knowledge.models import Chunk, Document
+from knowledge.search import bump_search_version
 
 logger = logging.getLogger(__name__)
 
@@ -92,6 +93,7 @@ def reindex_document(document_id: int, *, force: bool = False) -> ReindexOutcome
             for draft, vector in zip(drafts, vectors, strict=True)
         )
         _update_search_vectors(document_id)
+        transaction.on_commit(bump_search_version)
         Document.objects.filter(pk=document_id).update(
             content_hash=current_hash,
             indexed_hash=current_hash,

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
+from django.core.cache import cache
 from django.db import connection, transaction
 
 from knowledge.embeddings import embed_query, embedding_model_name
@@ -16,6 +18,12 @@ SEARCH_MODES: tuple[str, ...] = ("hybrid", "vector", "text")
 RRF_K = 60
 CANDIDATES = 40
 HNSW_EF_SEARCH = 40
+# Lexemes found in more than this share of chunks ("orbit", "plan" in a product's own help centre)
+# carry no signal for ranking; Postgres full-text ranking has no IDF, so they are dropped from queries.
+COMMON_LEXEME_SHARE = 0.25
+MIN_CHUNKS_FOR_COMMON_LEXEMES = 20
+LEXEME_RE = re.compile(r"'((?:[^']|'')+)'")
+SEARCH_VERSION_KEY = "knowledge:search-version"
 
 
 @dataclass
@@ -92,22 +100,68 @@ def _vector_candidates(query_vector: list[float], where: str, params: list, filt
     return candidates
 
 
+def search_version() -> int:
+    """A counter bumped whenever the indexed chunks change; part of every derived cache key."""
+    return cache.get_or_set(SEARCH_VERSION_KEY, 1, timeout=None)
+
+
+def bump_search_version() -> None:
+    """Invalidate everything cached from the index (call after chunks change)."""
+    try:
+        cache.incr(SEARCH_VERSION_KEY)
+    except ValueError:
+        cache.set(SEARCH_VERSION_KEY, 2, timeout=None)
+
+
+def common_lexemes() -> frozenset[str]:
+    """Lexemes present in so many chunks that matching them says nothing about relevance."""
+    key = f"knowledge:common-lexemes:{search_version()}"
+    lexemes = cache.get(key)
+    if lexemes is None:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM knowledge_chunk WHERE search_vector IS NOT NULL")
+            total = cursor.fetchone()[0]
+            lexemes = []
+            if total >= MIN_CHUNKS_FOR_COMMON_LEXEMES:
+                cursor.execute(
+                    "SELECT word FROM ts_stat('SELECT search_vector FROM knowledge_chunk "
+                    "WHERE search_vector IS NOT NULL') WHERE ndoc > %s",
+                    [total * COMMON_LEXEME_SHARE],
+                )
+                lexemes = [word for (word,) in cursor.fetchall()]
+        cache.set(key, lexemes, timeout=3600)
+    return frozenset(lexemes)
+
+
+def text_search_query(query: str) -> str | None:
+    """The tsquery (as text) for a prospect's sentence: any distinctive lexeme may match.
+
+    AND-ing every word (plainto/websearch semantics) would match almost nothing for a full
+    sentence, so lexemes are OR-ed and ``ts_rank_cd`` rewards chunks matching more of them.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT plainto_tsquery('english', %s)::text", [query])
+        parsed = cursor.fetchone()[0] or ""
+    lexemes = list(dict.fromkeys(LEXEME_RE.findall(parsed)))
+    common = common_lexemes()
+    distinctive = [lexeme for lexeme in lexemes if lexeme.replace("''", "'") not in common] or lexemes
+    return " | ".join(f"'{lexeme}'" for lexeme in distinctive) or None
+
+
 def _text_candidates(query: str, where: str, params: list) -> _Candidates:
-    # Prospects ask questions in full sentences; AND-ing every word (plainto/websearch semantics)
-    # would match almost nothing, so any lexeme may match and ts_rank_cd rewards those matching more.
+    candidates = _Candidates()
+    tsquery = text_search_query(query)
+    if tsquery is None:
+        return candidates
     sql = f"""
-        WITH q AS (
-            SELECT NULLIF(replace(plainto_tsquery('english', %s)::text, '&', '|'), '')::tsquery AS query
-        )
         SELECT c.id
-        FROM knowledge_chunk c JOIN knowledge_document d ON d.id = c.document_id, q
-        WHERE q.query IS NOT NULL AND c.search_vector @@ q.query AND {where}
-        ORDER BY ts_rank_cd(c.search_vector, q.query, 1) DESC, c.id
+        FROM knowledge_chunk c JOIN knowledge_document d ON d.id = c.document_id
+        WHERE c.search_vector @@ %s::tsquery AND {where}
+        ORDER BY ts_rank_cd(c.search_vector, %s::tsquery, 1) DESC, c.id
         LIMIT %s
     """
-    candidates = _Candidates()
     with connection.cursor() as cursor:
-        cursor.execute(sql, [query, *params, CANDIDATES])
+        cursor.execute(sql, [tsquery, *params, tsquery, CANDIDATES])
         for rank, (chunk_id,) in enumerate(cursor.fetchall(), start=1):
             candidates.ranks[chunk_id] = rank
     return candidates
@@ -132,8 +186,14 @@ def search_knowledge(
     document: str | None = None,
     max_per_document: int | None = 2,
     query_vector: list[float] | None = None,
+    prefer_categories: Sequence[str] | None = None,
 ) -> list[SearchResult]:
-    """Return up to ``k`` chunks for ``query``, best first, at most ``max_per_document`` per document."""
+    """Return up to ``k`` chunks for ``query``, best first, at most ``max_per_document`` per document.
+
+    ``prefer_categories`` (hybrid mode) fuses a third ranking, the vector candidates within those
+    categories, so documents where answers of this kind usually live rank higher without
+    excluding anything else.
+    """
     query = query.strip()
     if not query or k <= 0:
         return []
@@ -142,17 +202,23 @@ def search_knowledge(
 
     vector = _Candidates()
     text = _Candidates()
+    preferred = _Candidates()
     if mode in ("hybrid", "vector"):
-        vector = _vector_candidates(query_vector or embed_query(query), where, params, filtered)
+        query_vector = query_vector or embed_query(query)
+        vector = _vector_candidates(query_vector, where, params, filtered)
     if mode in ("hybrid", "text"):
         text = _text_candidates(query, where, params)
+    if mode == "hybrid" and prefer_categories:
+        preferred = _vector_candidates(
+            query_vector, f"{where} AND d.category = ANY(%s)", [*params, list(prefer_categories)], True
+        )
 
     if mode == "vector":
         scores = dict(vector.similarity)
     elif mode == "text":
         scores = {chunk_id: 1.0 / (RRF_K + rank) for chunk_id, rank in text.ranks.items()}
     else:
-        scores = reciprocal_rank_fusion([vector.ranks, text.ranks])
+        scores = reciprocal_rank_fusion([vector.ranks, text.ranks, preferred.ranks])
     ordered = sorted(scores, key=lambda chunk_id: (-scores[chunk_id], chunk_id))
 
     chunks = Chunk.objects.select_related("document").in_bulk(ordered[: max(CANDIDATES, k * 4)])

@@ -165,6 +165,8 @@ HUMAN_REVIEW_CONFIDENCE_THRESHOLD = env.float("HUMAN_REVIEW_CONFIDENCE_THRESHOLD
 MAX_MESSAGE_CHARS = env.int("MAX_MESSAGE_CHARS", default=4000)
 MAX_HISTORY_MESSAGES = env.int("MAX_HISTORY_MESSAGES", default=50)
 KNOWLEDGE_SEARCH_K = env.int("KNOWLEDGE_SEARCH_K", default=4)
+# Sections are short, so one document often holds several of the chunks a turn needs.
+KNOWLEDGE_MAX_PER_DOCUMENT = env.int("KNOWLEDGE_MAX_PER_DOCUMENT", default=3)
 CRM_BACKEND = env.str("CRM_BACKEND", default="local")
 CRM_CACHE_SECONDS = env.int("CRM_CACHE_SECONDS", default=60)
 

@@ -29,7 +29,7 @@ AFFIRMATIVE_RE = re.compile(
 OFFER_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (
         re.compile(
-            r"\b(sign(ing)? ?up|subscription|subscribe|contract|purchase|order|checkout|onboard|"
+            r"\b(sign(ing)?[ -]?up|subscription|subscribe|contract|purchase|order|checkout|onboard|"
             r"get (you )?started|set (you|it) up|upgrade|account)\b",
             re.I,
         ),

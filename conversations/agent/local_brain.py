@@ -74,9 +74,12 @@ def choose_priority(intent: str, sentiment: str, prospect: ProspectRecord | None
     return "medium"
 
 
-def primary_action_for(intent: str) -> str:
-    action = Intent.objects.filter(name=intent).values_list("primary_action", flat=True).first()
-    return action or "FLAG_FOR_HUMAN_REVIEW"
+def intent_routing(intent: str) -> tuple[str, list[str]]:
+    """The intent's primary action and the knowledge categories its answers usually come from."""
+    row = Intent.objects.filter(name=intent).values_list("primary_action", "knowledge_categories").first()
+    if row is None:
+        return "FLAG_FOR_HUMAN_REVIEW", []
+    return row[0], list(row[1] or [])
 
 
 def plan_next_steps(
@@ -171,9 +174,15 @@ def run_local_brain(turn: TurnInput, *, crm: CRMClient) -> TurnResult:
     else:
         reasoning.append("No prospect id: no CRM lookup.")
 
+    primary_action, knowledge_categories = intent_routing(prediction.intent)
     query = search_query_for(turn)
     query_vector = message_vector if query == turn.message else embed_query(query)
-    knowledge, call = search_knowledge_base(query, k=settings.KNOWLEDGE_SEARCH_K, query_vector=query_vector)
+    knowledge, call = search_knowledge_base(
+        query,
+        k=settings.KNOWLEDGE_SEARCH_K,
+        query_vector=query_vector,
+        prefer_categories=knowledge_categories,
+    )
     tool_log.append(call)
     reasoning.append(f"Knowledge search for {query[:80]!r}: {call.output_summary}.")
 
@@ -195,7 +204,7 @@ def run_local_brain(turn: TurnInput, *, crm: CRMClient) -> TurnResult:
     priority = choose_priority(prediction.intent, sentiment, prospect)
     steps = plan_next_steps(
         intent=prediction.intent,
-        primary_action=primary_action_for(prediction.intent),
+        primary_action=primary_action,
         entities=entities,
         prospect=prospect,
         prospect_id=turn.prospect_id,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
@@ -14,6 +15,7 @@ INTENT_SENTIMENT = {
     "product_interest": "positive",
     "greeting": "positive",
 }
+COURTESY_RE = re.compile(r"\b(thanks?|thank you|appreciate|all the best|good luck|best of luck)\b", re.I)
 # Questions are neutral unless the wording is clearly charged.
 STRONG_NEGATIVE = -0.5
 STRONG_POSITIVE = 0.6
@@ -35,8 +37,8 @@ def classify_sentiment(text: str, *, intent: str) -> tuple[str, float]:
     if intent in INTENT_SENTIMENT:
         return INTENT_SENTIMENT[intent], compound
     if intent == "not_interested":
-        # "thanks anyway" is a polite no; "stop emailing me" is not.
-        return ("neutral" if compound >= 0.2 else "negative"), compound
+        # "No thanks, we went elsewhere" is a polite no; "take me off your list" is a rejection.
+        return ("neutral" if COURTESY_RE.search(text) else "negative"), compound
     if compound <= STRONG_NEGATIVE:
         return "negative", compound
     if compound >= STRONG_POSITIVE:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 from time import perf_counter
 
+from django.conf import settings
+
 from conversations.agent.types import ToolCall
 from crm.client import CRMClient, ProspectRecord
 from knowledge.search import SearchResult, search_knowledge
@@ -36,15 +38,29 @@ def lookup_prospect(crm: CRMClient, prospect_id: str) -> tuple[ProspectRecord | 
 
 
 def search_knowledge_base(
-    query: str, *, k: int, query_vector: list[float] | None = None, category: str | None = None
+    query: str,
+    *,
+    k: int,
+    query_vector: list[float] | None = None,
+    category: str | None = None,
+    prefer_categories: list[str] | None = None,
 ) -> tuple[list[SearchResult], ToolCall]:
     """Hybrid knowledge search; a failure yields no results and a failed call in the log."""
     started = perf_counter()
     tool_input: dict[str, object] = {"query": query, "k": k}
     if category:
         tool_input["category"] = category
+    if prefer_categories:
+        tool_input["prefer_categories"] = prefer_categories
     try:
-        results = search_knowledge(query, k=k, query_vector=query_vector, category=category)
+        results = search_knowledge(
+            query,
+            k=k,
+            query_vector=query_vector,
+            category=category,
+            prefer_categories=prefer_categories,
+            max_per_document=settings.KNOWLEDGE_MAX_PER_DOCUMENT,
+        )
     except Exception as exc:  # search problems degrade the draft, they do not fail the turn
         logger.exception("knowledge search failed")
         return [], ToolCall(
