@@ -1,0 +1,56 @@
+"""Conversations admin: a conversation page shows its messages, analyses and the agent's outputs."""
+
+from __future__ import annotations
+
+import pytest
+
+from conversations.models import Intent
+from conversations.services import turn_process
+
+pytestmark = pytest.mark.django_db
+
+
+def test_conversation_page_shows_messages_analysis_and_output(admin_client):
+    stored = turn_process(message="Can I pay in installments?", prospect_id="prospect_005")
+
+    page = admin_client.get(f"/admin/conversations/conversation/{stored.conversation.pk}/change/")
+    html = page.content.decode()
+
+    assert "Can I pay in installments?" in html
+    assert "payment_question" in html
+    assert "EXPLAIN_PAYMENT_OPTIONS" in html
+    assert "knowledge_search" in html
+    assert stored.output.response_text.split(".")[0] in html
+
+
+def test_conversation_list_filters_by_message_text(admin_client):
+    turn_process(message="Do you integrate with Snowflake?", prospect_id="prospect_006")
+    turn_process(message="Hello there!", prospect_id="prospect_007")
+
+    html = admin_client.get("/admin/conversations/conversation/", {"q": "Snowflake"}).content.decode()
+
+    assert "prospect_006" in html
+    assert "prospect_007" not in html
+
+
+def test_intent_examples_are_edited_one_per_line(admin_client):
+    intent = Intent.objects.get(name="greeting")
+    page = admin_client.get(f"/admin/conversations/intent/{intent.pk}/change/").content.decode()
+    assert intent.examples[0] in page
+
+    response = admin_client.post(
+        f"/admin/conversations/intent/{intent.pk}/change/",
+        {
+            "name": "greeting",
+            "description": intent.description,
+            "primary_action": intent.primary_action,
+            "examples": "Hi there\n\n  Good morning!  \nHowdy",
+            "knowledge_categories": "",
+            "is_active": "on",
+        },
+    )
+
+    assert response.status_code == 302
+    intent.refresh_from_db()
+    assert intent.examples == ["Hi there", "Good morning!", "Howdy"]
+    assert intent.knowledge_categories == []

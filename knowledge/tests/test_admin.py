@@ -1,0 +1,80 @@
+"""Knowledge admin: staff edits go through the service (reindex after commit) and pages show the index."""
+
+from __future__ import annotations
+
+import pytest
+
+from knowledge.models import Document
+from knowledge.services import document_upsert
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def document(django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        document, _ = document_upsert(
+            slug="gadgets", title="Gadgets", category="testcat", body="# Gadgets\n\nGadgets are shiny."
+        )
+    return document
+
+
+def test_changelist_shows_index_status_and_chunk_count(admin_client, document):
+    response = admin_client.get("/admin/knowledge/document/", {"q": "gadgets"})
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "gadgets" in page
+    assert "Indexed" in page
+    assert '<td class="field-chunk_count">1</td>' in page
+
+
+def test_change_page_lists_the_chunks(admin_client, document):
+    page = admin_client.get(f"/admin/knowledge/document/{document.pk}/change/").content.decode()
+    assert "Gadgets are shiny." in page
+    assert "local:all-MiniLM-L6-v2" in page
+
+
+def test_saving_in_the_admin_reindexes_after_commit(
+    admin_client, document, django_capture_on_commit_callbacks
+):
+    form = {
+        "slug": "gadgets",
+        "title": "Gadgets",
+        "category": "testcat",
+        "tags": "[]",
+        "is_active": "on",
+        "source": "",
+        "body": "# Gadgets\n\nGadgets are matte black now.",
+        "chunks-TOTAL_FORMS": "0",
+        "chunks-INITIAL_FORMS": "0",
+    }
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        response = admin_client.post(f"/admin/knowledge/document/{document.pk}/change/", form)
+    document.refresh_from_db()
+    assert response.status_code == 302
+    assert document.index_status == Document.IndexStatus.PENDING  # nothing indexed before commit
+
+    for callback in callbacks:
+        callback()
+    document.refresh_from_db()
+    assert document.index_status == Document.IndexStatus.INDEXED
+    assert [chunk.text for chunk in document.chunks.all()] == ["Gadgets are matte black now."]
+
+
+def test_reindex_selected_action_rebuilds_the_chunks(
+    admin_client, document, django_capture_on_commit_callbacks
+):
+    old_chunk_ids = set(document.chunks.values_list("pk", flat=True))
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(
+            "/admin/knowledge/document/",
+            {"action": "reindex_selected", "_selected_action": [document.pk]},
+            follow=True,
+        )
+
+    assert "Reindex scheduled for 1 document(s)." in response.content.decode()
+    document.refresh_from_db()
+    assert document.index_status == Document.IndexStatus.INDEXED
+    new_chunk_ids = set(document.chunks.values_list("pk", flat=True))
+    assert new_chunk_ids
+    assert new_chunk_ids.isdisjoint(old_chunk_ids)
