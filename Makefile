@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 DATASET ?= evaluation/datasets/dev_dataset.json
 
-.PHONY: install migrate demo run test lint format eval worker bench db-stop clean
+.PHONY: install services migrate demo run test lint format eval worker redis bench db-stop clean
 
 $(VENV)/.installed: requirements.txt
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -15,6 +15,14 @@ $(VENV)/.installed: requirements.txt
 	touch $@
 
 install: $(VENV)/.installed  ## virtualenv with pinned dependencies
+
+# System packages: Redis is the Celery broker (the worker tests start their own server from it).
+services:  ## install redis-server with apt-get when it is missing
+	@command -v redis-server >/dev/null 2>&1 || { \
+		echo "Installing redis-server with apt-get"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; \
+	}
 
 migrate: install  ## start the embedded database (if DATABASE_URL is unset) and migrate
 	$(PY) manage.py migrate --noinput
@@ -41,15 +49,23 @@ format: install
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-test: install lint  ## lint, migration check and the whole test suite
+test: install services lint  ## lint, migration check and the whole test suite
 	$(PY) manage.py makemigrations --check --dry-run
 	$(VENV)/bin/pytest
 
 eval: demo  ## evaluate the local brain on a golden dataset (DATASET=...)
 	$(PY) manage.py run_eval --dataset $(DATASET) --json var/eval-report.json
 
-worker: migrate  ## a Celery worker (needs CELERY_BROKER_URL)
-	$(VENV)/bin/celery -A salesagent worker -l info --concurrency 2
+worker: migrate  ## a Celery worker (CELERY_BROKER_URL, default the local Redis of `make redis`)
+	CELERY_BROKER_URL=$${CELERY_BROKER_URL:-redis://127.0.0.1:6379/0} \
+		$(VENV)/bin/celery -A salesagent worker -l info --concurrency 2
+
+redis: services  ## a local Redis on 127.0.0.1:6379 (data under var/redis), for the broker and cache
+	mkdir -p var/redis
+	redis-cli -p 6379 ping >/dev/null 2>&1 || redis-server --port 6379 --bind 127.0.0.1 --dir var/redis --daemonize yes
+
+bench: migrate  ## knowledge search benchmark on a synthetic corpus in a scratch schema
+	$(PY) manage.py bench_search --chunks $${CHUNKS:-100000} --queries $${QUERIES:-200}
 
 db-stop:  ## stop the embedded PostgreSQL server
 	$(PY) -c "from pathlib import Path; from salesagent.embedded_db import stop_embedded_server; print('stopped' if stop_embedded_server(Path('var/pgdata').resolve()) else 'not running')"

@@ -6,6 +6,7 @@ from django.contrib import admin, messages
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 
+from knowledge.indexing import index_progress
 from knowledge.models import Chunk, Document
 from knowledge.services import document_save, schedule_reindex
 
@@ -55,6 +56,11 @@ class DocumentAdmin(admin.ModelAdmin):
     @admin.display(description="chunks", ordering="chunk_total")
     def chunk_count(self, obj: Document) -> int:
         return obj.chunk_total
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict | None = None):
+        return super().changelist_view(
+            request, extra_context={**(extra_context or {}), "index_progress": index_progress()}
+        )
 
     def save_model(self, request: HttpRequest, obj: Document, form, change: bool) -> None:
         # The service marks the document pending and enqueues the reindex once the admin commits.

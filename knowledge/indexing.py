@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 
 from knowledge.chunking import chunk_markdown
@@ -117,3 +117,20 @@ def documents_needing_reindex() -> list[int]:
         or document.indexed_model != model_name
         or document.indexed_hash != document_content_hash(document)
     ]
+
+
+def index_progress() -> dict[str, int]:
+    """How far the index is: documents per status, share indexed, and chunks (for the admin)."""
+    by_status = dict(
+        Document.objects.values_list("index_status").annotate(count=models.Count("id")).order_by()
+    )
+    total = sum(by_status.values())
+    indexed = by_status.get(Document.IndexStatus.INDEXED, 0)
+    return {
+        "total": total,
+        "indexed": indexed,
+        "pending": by_status.get(Document.IndexStatus.PENDING, 0),
+        "failed": by_status.get(Document.IndexStatus.FAILED, 0),
+        "percent": round(100 * indexed / total) if total else 100,
+        "chunks": Chunk.objects.count(),
+    }

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
 
 from django.db import transaction
 
 from knowledge.indexing import document_content_hash
+from knowledge.ingestion import ParsedDocument, UnreadableDocument, iter_document_files, read_document_file
 from knowledge.models import Document
 from knowledge.tasks import reindex_document_task
 
@@ -53,3 +56,61 @@ def document_upsert(*, slug: str, **fields: object) -> tuple[Document, bool]:
     for name, value in fields.items():
         setattr(document, name, value)
     return document_save(document), created
+
+
+@dataclass
+class IngestReport:
+    """What an import did, file by file."""
+
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return len(self.created) + len(self.updated) + len(self.unchanged) + len(self.failed)
+
+
+IngestProgress = Callable[[Path, str, str], None]
+
+
+def _document_fields(parsed: ParsedDocument, existing: Document | None, source: str) -> dict[str, object]:
+    fields: dict[str, object] = {"title": parsed.title, "body": parsed.body, "source": source}
+    # Plain text and HTML carry no category or tags: keep what staff set on an existing document.
+    if parsed.category or existing is None:
+        fields["category"] = parsed.category
+    if parsed.tags or existing is None:
+        fields["tags"] = parsed.tags
+    return fields
+
+
+def document_ingest_file(*, path: Path) -> str:
+    """Upsert the document a file describes (slug from the file name); returns created/updated/unchanged.
+
+    Raises :class:`UnreadableDocument` for a file that cannot be used; nothing is written then.
+    """
+    parsed = read_document_file(path)
+    existing = Document.objects.filter(slug=parsed.slug).first()
+    fields = _document_fields(parsed, existing, source=str(path))
+    if existing is not None and all(getattr(existing, name) == value for name, value in fields.items()):
+        return "unchanged"
+    _, created = document_upsert(slug=parsed.slug, **fields)
+    return "created" if created else "updated"
+
+
+def documents_ingest(*, paths: Iterable[Path], progress: IngestProgress | None = None) -> IngestReport:
+    """Import every file (folders recursively); a bad file is reported and the rest still imported."""
+    report = IngestReport()
+    for path in iter_document_files(paths):
+        try:
+            outcome = document_ingest_file(path=path)
+        except UnreadableDocument as exc:
+            report.failed.append((str(path), str(exc)))
+            outcome, detail = "failed", str(exc)
+        else:
+            getattr(report, outcome).append(str(path))
+            detail = ""
+        if progress:
+            progress(path, outcome, detail)
+    return report

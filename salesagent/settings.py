@@ -85,7 +85,11 @@ EMBEDDED_POSTGRES_DIR = Path(env.str("EMBEDDED_POSTGRES_DIR", default=str(BASE_D
 if env.str("DATABASE_URL", default=""):
     DATABASES = {"default": env.db("DATABASE_URL")}
 else:
-    DATABASES = {"default": embedded_database_settings(EMBEDDED_POSTGRES_DIR)}
+    DATABASES = {
+        "default": embedded_database_settings(
+            EMBEDDED_POSTGRES_DIR, name=env.str("EMBEDDED_POSTGRES_DB", default="salesagent")
+        )
+    }
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -148,6 +152,10 @@ CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default="") or None
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Redis redelivers a task whose worker died without acking it once this many seconds have passed;
+# it must exceed the longest task (a whole-document reindex takes seconds).
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=600)}
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 
@@ -165,6 +173,7 @@ HUMAN_REVIEW_CONFIDENCE_THRESHOLD = env.float("HUMAN_REVIEW_CONFIDENCE_THRESHOLD
 MAX_MESSAGE_CHARS = env.int("MAX_MESSAGE_CHARS", default=4000)
 MAX_HISTORY_MESSAGES = env.int("MAX_HISTORY_MESSAGES", default=50)
 KNOWLEDGE_SEARCH_K = env.int("KNOWLEDGE_SEARCH_K", default=4)
+KNOWLEDGE_SEARCH_MODE = env.str("KNOWLEDGE_SEARCH_MODE", default="hybrid")  # hybrid | vector | text
 # Sections are short, so one document often holds several of the chunks a turn needs.
 KNOWLEDGE_MAX_PER_DOCUMENT = env.int("KNOWLEDGE_MAX_PER_DOCUMENT", default=3)
 CRM_BACKEND = env.str("CRM_BACKEND", default="local")

@@ -45,9 +45,11 @@ def search_knowledge_base(
     category: str | None = None,
     prefer_categories: list[str] | None = None,
 ) -> tuple[list[SearchResult], ToolCall]:
-    """Hybrid knowledge search; a failure yields no results and a failed call in the log."""
+    """Knowledge search (``KNOWLEDGE_SEARCH_MODE``, hybrid by default); a failure yields no results
+    and a failed call in the log."""
     started = perf_counter()
-    tool_input: dict[str, object] = {"query": query, "k": k}
+    mode = settings.KNOWLEDGE_SEARCH_MODE
+    tool_input: dict[str, object] = {"query": query, "k": k, "mode": mode}
     if category:
         tool_input["category"] = category
     if prefer_categories:
@@ -56,6 +58,7 @@ def search_knowledge_base(
         results = search_knowledge(
             query,
             k=k,
+            mode=mode,
             query_vector=query_vector,
             category=category,
             prefer_categories=prefer_categories,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db.models import Count
 from drf_spectacular.utils import extend_schema
 from rest_framework import viewsets
+from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -15,8 +16,20 @@ from knowledge.search import search_knowledge
 from knowledge.services import document_save
 
 
+class IsStaffOrReadOnly(BasePermission):
+    """Any API user may read the knowledge base; only staff may change it."""
+
+    def has_permission(self, request: Request, view: object) -> bool:
+        if request.method in SAFE_METHODS:
+            return bool(request.user and request.user.is_authenticated)
+        return bool(request.user and request.user.is_staff)
+
+
 class DocumentViewSet(viewsets.ModelViewSet):
+    """Knowledge documents; creating or editing one schedules its reindex after commit."""
+
     serializer_class = DocumentSerializer
+    permission_classes = [IsStaffOrReadOnly]
     lookup_field = "slug"
     filterset_fields = ["category", "is_active", "index_status"]
     search_fields = ["slug", "title", "body"]

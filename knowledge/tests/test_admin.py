@@ -78,3 +78,13 @@ def test_reindex_selected_action_rebuilds_the_chunks(
     new_chunk_ids = set(document.chunks.values_list("pk", flat=True))
     assert new_chunk_ids
     assert new_chunk_ids.isdisjoint(old_chunk_ids)
+
+
+def test_changelist_shows_whole_base_index_progress(admin_client, document):
+    Document.objects.filter(pk=document.pk).update(index_status=Document.IndexStatus.PENDING)
+    total = Document.objects.count()
+
+    page = admin_client.get("/admin/knowledge/document/").content.decode()
+
+    assert f"{total - 1} of {total} documents indexed" in page
+    assert "1 pending" in page

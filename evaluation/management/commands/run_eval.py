@@ -6,12 +6,15 @@ import json
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.test.utils import override_settings
 
 from conversations.agent.pipeline import BRAINS
 from evaluation.datasets import DatasetError, load_dataset, resolve_dataset_path
 from evaluation.metrics import METRIC_NAMES, CaseOutcome
 from evaluation.runner import run_evaluation, run_report
+from knowledge.search import SEARCH_MODES
 
 
 class Command(BaseCommand):
@@ -25,6 +28,12 @@ class Command(BaseCommand):
         parser.add_argument("--brain", choices=BRAINS, help="Brain to evaluate (default: AGENT_BRAIN).")
         parser.add_argument(
             "--json", dest="json_path", help="Write the full report (metrics + per case) here."
+        )
+        parser.add_argument(
+            "--search-mode",
+            choices=SEARCH_MODES,
+            help="Knowledge search mode for the turns (default: KNOWLEDGE_SEARCH_MODE, hybrid); "
+            "compare retrieval metrics across modes.",
         )
         parser.add_argument(
             "--show-errors", action="store_true", help="List the cases whose intent or action was wrong."
@@ -47,7 +56,10 @@ class Command(BaseCommand):
                     f"({outcome.latency_ms:.1f} ms)"
                 )
 
-        run = run_evaluation(dataset, brain=options["brain"], progress=progress)
+        search_mode = options["search_mode"] or settings.KNOWLEDGE_SEARCH_MODE
+        self.stdout.write(f"Knowledge search mode: {search_mode}")
+        with override_settings(KNOWLEDGE_SEARCH_MODE=search_mode):
+            run = run_evaluation(dataset, brain=options["brain"], progress=progress)
         report = run_report(run)
         self._print_table(report)
         if options["show_errors"]:

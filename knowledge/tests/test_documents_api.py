@@ -1,0 +1,63 @@
+"""Knowledge documents API: staff create and edit (reindexed after commit), others only read."""
+
+from __future__ import annotations
+
+import pytest
+
+from knowledge.models import Document
+
+pytestmark = pytest.mark.django_db
+
+NEW_DOCUMENT = {
+    "slug": "warranty",
+    "title": "Warranty",
+    "category": "policies",
+    "tags": ["Warranty", " hardware "],
+    "body": "# Warranty\n\n## Length\nEvery device has a 3-year warranty.",
+}
+
+
+def test_staff_create_a_document_and_it_is_indexed(staff_api_client, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = staff_api_client.post("/api/knowledge/documents/", NEW_DOCUMENT, format="json")
+
+    assert response.status_code == 201
+    assert response.json()["slug"] == "warranty"
+    document = Document.objects.get(slug="warranty")
+    assert document.tags == ["warranty", "hardware"]
+    assert document.index_status == Document.IndexStatus.INDEXED
+    assert document.chunks.get().heading_path == "Warranty > Length"
+    listed = staff_api_client.get("/api/knowledge/documents/", {"category": "policies"}).json()
+    assert [(row["slug"], row["chunk_count"]) for row in listed["results"]] == [("warranty", 1)]
+
+
+def test_non_staff_users_can_read_but_not_write(api_client):
+    assert api_client.get("/api/knowledge/documents/plans-and-pricing/").json()["title"]
+
+    response = api_client.post("/api/knowledge/documents/", NEW_DOCUMENT, format="json")
+    patch = api_client.patch("/api/knowledge/documents/plans-and-pricing/", {"body": "Free!"}, format="json")
+
+    assert (response.status_code, patch.status_code) == (403, 403)
+    assert not Document.objects.filter(slug="warranty").exists()
+    assert "Free!" not in Document.objects.get(slug="plans-and-pricing").body
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"body": "   "}, "body"),
+        ({"tags": "warranty"}, "tags"),
+        ({"tags": ["ok", 3]}, "tags"),
+        ({"slug": "not a slug!"}, "slug"),
+        ({"slug": "plans-and-pricing"}, "slug"),
+        ({"title": ""}, "title"),
+    ],
+)
+def test_bad_documents_get_field_errors_and_nothing_is_stored(staff_api_client, change, field):
+    count = Document.objects.count()
+
+    response = staff_api_client.post("/api/knowledge/documents/", {**NEW_DOCUMENT, **change}, format="json")
+
+    assert response.status_code == 400
+    assert field in response.json()
+    assert Document.objects.count() == count
