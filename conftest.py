@@ -7,27 +7,18 @@ work really goes through the broker.
 
 from __future__ import annotations
 
-import os
 import shutil
-import socket
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import redis
-from django.conf import settings
 from django.core.management import call_command
-from django.db import connection
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from salesagent.celery import app as celery_app
-
-BASE_DIR = Path(__file__).resolve().parent
-SERVICE_START_TIMEOUT = 60
+from salesagent.testing import free_port, start_celery_worker, wait_for_worker, wait_until
 
 
 @pytest.fixture(scope="session")
@@ -63,23 +54,6 @@ def anonymous_client() -> APIClient:
     return APIClient()
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _wait_until(check, what: str, process: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + SERVICE_START_TIMEOUT
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"{what} exited early:\n{log.read_text()[-3000:]}")
-        if check():
-            return
-        time.sleep(0.2)
-    raise RuntimeError(f"{what} did not become ready:\n{log.read_text()[-3000:]}")
-
-
 @pytest.fixture(scope="session")
 def redis_url(tmp_path_factory) -> Iterator[str]:
     """A private Redis server for this test session (``make test`` installs redis-server)."""
@@ -87,7 +61,7 @@ def redis_url(tmp_path_factory) -> Iterator[str]:
     if binary is None:
         pytest.fail("redis-server is not installed; `make test` installs it (see Makefile: services)")
     workdir = tmp_path_factory.mktemp("redis")
-    port = _free_port()
+    port = free_port()
     log = workdir / "redis.log"
     process = subprocess.Popen(
         [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
@@ -105,53 +79,11 @@ def redis_url(tmp_path_factory) -> Iterator[str]:
             return False
 
     try:
-        _wait_until(ready, "redis-server", process, log)
+        wait_until(ready, "redis-server", process, log)
         yield url
     finally:
         process.terminate()
         process.wait(timeout=10)
-
-
-def start_celery_worker(broker_url: str, log: Path, *, extra_env: dict[str, str] | None = None):
-    """Start ``celery worker`` as a separate process on the test database; returns the process."""
-    database = connection.settings_dict
-    env = {
-        **os.environ,
-        "CELERY_BROKER_URL": broker_url,
-        "EMBEDDED_POSTGRES_DIR": str(settings.EMBEDDED_POSTGRES_DIR),
-        "EMBEDDED_POSTGRES_DB": database["NAME"],
-        **(extra_env or {}),
-    }
-    if os.environ.get("DATABASE_URL"):
-        env["DATABASE_URL"] = os.environ["DATABASE_URL"].rsplit("/", 1)[0] + f"/{database['NAME']}"
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "salesagent",
-            "worker",
-            "--pool",
-            "solo",
-            "--without-gossip",
-            "--without-mingle",
-            "--loglevel",
-            "INFO",
-        ],
-        cwd=BASE_DIR,
-        env=env,
-        stdout=log.open("a"),
-        stderr=subprocess.STDOUT,
-    )
-
-
-def wait_for_worker(process: subprocess.Popen, log: Path) -> None:
-    def ready() -> bool:
-        replies = celery_app.control.ping(timeout=0.5)
-        return bool(replies)
-
-    _wait_until(ready, "celery worker", process, log)
 
 
 def _reset_broker_connections() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import time
 
 import pytest
@@ -10,6 +11,7 @@ import redis
 from knowledge.models import Document
 from knowledge.search import search_knowledge
 from knowledge.services import document_upsert
+from salesagent.testing import start_celery_worker, wait_for_worker
 
 # The worker is another process: it sees only committed rows, so these tests really commit.
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -86,3 +88,51 @@ def test_edit_is_queued_on_the_broker_not_run_inline(refunds_document, staff_api
     document.refresh_from_db()
     assert document.index_status == Document.IndexStatus.PENDING
     assert "30-day money-back guarantee" in _texts("money-back guarantee", document.slug)
+
+
+def _sections(version: str, count: int) -> str:
+    return "# Manual\n\n" + "\n\n".join(
+        f"## Step {n}\nStep {n} of the {version} manual explains one setting." for n in range(count)
+    )
+
+
+def test_worker_killed_mid_task_converges_on_redelivery(staff_api_client, celery_broker, tmp_path):
+    # Given an indexed document big enough that re-embedding it takes a few seconds
+    document, _ = document_upsert(slug="manual", title="Manual", body=_sections("old", 5))
+    queue = redis.Redis.from_url(celery_broker)
+    log = tmp_path / "worker.log"
+    # Redelivery waits for the visibility timeout; keep it short so the test does not wait 10 minutes.
+    fast_redelivery = {"CELERY_VISIBILITY_TIMEOUT": "2"}
+    worker = start_celery_worker(celery_broker, log, extra_env=fast_redelivery)
+    try:
+        wait_for_worker(worker, log)
+
+        # When an edit is being reindexed and the worker dies before it acknowledges the task
+        staff_api_client.patch(
+            f"/api/knowledge/documents/{document.slug}/", {"body": _sections("new", 600)}, format="json"
+        )
+        _wait_for(lambda: queue.hlen("unacked") == 1, "the worker to take the task")
+        worker.send_signal(signal.SIGKILL)
+        worker.wait(timeout=10)
+
+        # Then nothing half-written is visible: the old chunks are still the index
+        document.refresh_from_db()
+        assert document.index_status == Document.IndexStatus.PENDING
+        assert set(document.chunks.values_list("text", flat=True)) == {
+            f"Step {n} of the old manual explains one setting." for n in range(5)
+        }
+
+        # And a new worker gets the task again and finishes it
+        worker = start_celery_worker(celery_broker, log, extra_env=fast_redelivery)
+        _wait_for(
+            lambda: Document.objects.get(pk=document.pk).index_status == Document.IndexStatus.INDEXED,
+            "the redelivered task to index the document",
+        )
+        texts = list(document.chunks.order_by("ordinal").values_list("text", flat=True))
+        assert len(texts) == 600
+        assert all(" new manual " in text for text in texts)
+        assert queue.hlen("unacked") == 0
+    finally:
+        if worker.poll() is None:
+            worker.terminate()
+            worker.wait(timeout=20)
