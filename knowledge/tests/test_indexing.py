@@ -6,8 +6,9 @@ import pytest
 from django.db import transaction
 
 from knowledge import indexing
-from knowledge.indexing import reindex_document
+from knowledge.indexing import documents_needing_reindex, reindex_document
 from knowledge.models import Chunk, Document
+from knowledge.search import search_knowledge
 from knowledge.services import document_save, document_upsert
 
 pytestmark = pytest.mark.django_db
@@ -115,3 +116,19 @@ def test_stale_content_is_not_swapped_in(document, monkeypatch):
 
     assert outcome.status == "stale"
     assert not document.chunks.filter(text__contains="Version two").exists()
+
+
+def test_chunks_of_another_embedding_model_are_never_searched_and_get_re_embedded(document):
+    # Given chunks embedded by a model other than the configured one (EMBEDDING_BACKEND was switched)
+    document.chunks.update(embedding_model="openai:text-embedding-3-small")
+    Document.objects.filter(pk=document.pk).update(indexed_model="openai:text-embedding-3-small")
+
+    # Then search ignores them, and the document is due for reindexing
+    assert search_knowledge("which colours do widgets come in", k=3, document="widgets") == []
+    assert document.pk in documents_needing_reindex()
+
+    # When it is reindexed, its chunks are the current model's and searchable again
+    assert reindex_document(document.pk).status == "indexed"
+    assert set(document.chunks.values_list("embedding_model", flat=True)) == {"local:all-MiniLM-L6-v2"}
+    found = search_knowledge("what colours are widgets", k=3, document="widgets")
+    assert found[0].text == "Widgets are blue or green."
