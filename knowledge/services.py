@@ -11,6 +11,7 @@ from django.db import transaction
 from knowledge.indexing import document_content_hash
 from knowledge.ingestion import ParsedDocument, UnreadableDocument, iter_document_files, read_document_file
 from knowledge.models import Document
+from knowledge.search import bump_search_version
 from knowledge.tasks import reindex_document_task
 
 EDITABLE_FIELDS = ("title", "category", "tags", "body", "source", "is_active")
@@ -40,6 +41,9 @@ def document_save(document: Document) -> Document:
     document.save()
     if changed or document.index_status != Document.IndexStatus.INDEXED:
         schedule_reindex([document.pk])
+    else:
+        # Category, tags or activity may have changed: cached search results must not outlive that.
+        transaction.on_commit(bump_search_version)
     return document
 
 

@@ -16,3 +16,12 @@ def test_rrf_rewards_items_ranked_by_both_lists():
 
 def test_rrf_of_nothing_is_empty():
     assert reciprocal_rank_fusion([{}, {}]) == {}
+
+
+def test_rrf_ranks_an_item_both_lists_like_above_the_top_of_one_list():
+    vector = {10: 1, 20: 2}
+    text = {30: 1, 20: 2}
+
+    scores = reciprocal_rank_fusion([vector, text])
+
+    assert sorted(scores, key=scores.get, reverse=True)[0] == 20

@@ -8,7 +8,7 @@ from django.db import transaction
 from knowledge import indexing
 from knowledge.indexing import documents_needing_reindex, reindex_document
 from knowledge.models import Chunk, Document
-from knowledge.search import search_knowledge
+from knowledge.search import bump_search_version, search_knowledge
 from knowledge.services import document_save, document_upsert
 
 pytestmark = pytest.mark.django_db
@@ -77,12 +77,16 @@ def test_unchanged_document_is_not_re_embedded(document, monkeypatch):
     assert set(document.chunks.values_list("id", flat=True)) == ids_before
 
 
-def test_non_text_edit_does_not_reindex(document, django_capture_on_commit_callbacks):
-    with django_capture_on_commit_callbacks() as callbacks:
+def test_non_text_edit_does_not_reindex_but_invalidates_cached_searches(
+    document, django_capture_on_commit_callbacks
+):
+    chunk_ids = set(document.chunks.values_list("id", flat=True))
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
         document.tags = ["new-tag"]
         document_save(document)
 
-    assert callbacks == []
+    assert callbacks == [bump_search_version]
+    assert set(document.chunks.values_list("id", flat=True)) == chunk_ids
 
 
 def test_embedding_failure_marks_the_document_failed_and_keeps_old_chunks(document, monkeypatch):

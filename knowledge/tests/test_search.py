@@ -1,8 +1,12 @@
-"""Search over a small corpus of our own: ranking, modes, filters and per-document caps."""
+"""Search over a small corpus of our own: ranking, modes, filters, caps, query plans and caching."""
 
 import pytest
+from django.core.cache import cache
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 
-from knowledge.search import search_knowledge
+from knowledge import search
+from knowledge.search import bump_search_version, cached_query_embedding, search_knowledge, text_search_query
 from knowledge.services import document_upsert
 
 pytestmark = pytest.mark.django_db
@@ -24,6 +28,12 @@ CORPUS = {
         "## Chains\nOil the chain monthly to stop rust.",
     ),
 }
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    # The locmem cache outlives each test's rolled-back transaction.
+    cache.clear()
 
 
 @pytest.fixture
@@ -109,3 +119,133 @@ def test_search_api_rejects_bad_parameters(api_client, params):
 
     assert response.status_code == 400
     assert set(response.json()) & {"q", "k", "mode"}
+
+
+def test_vector_query_plan_uses_the_hnsw_index(corpus, monkeypatch):
+    # Given a corpus too big for the exact scan (the demo base is small, so lower the threshold)
+    monkeypatch.setattr(search, "EXACT_SCAN_MAX_ROWS", 0)
+
+    # When search runs unfiltered, capturing the exact SQL it sends
+    with CaptureQueriesContext(connection) as captured:
+        results = search_knowledge("bicycle tyre pressure", k=3, mode="vector", use_cache=False)
+    settings_sql, vector_sql = [
+        q["sql"] for q in captured.captured_queries if "hnsw." in q["sql"] or "<=>" in q["sql"]
+    ]
+
+    # Then Postgres plans that very statement as an HNSW index scan
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(settings_sql)
+        # On a table this small, reading every row and sorting is cheapest. With sorting priced
+        # out, only the HNSW index can deliver rows in distance order; SQL that can no longer use
+        # the index still gets a (penalised) Sort plan, and this test fails.
+        cursor.execute("SET LOCAL enable_sort = off")
+        cursor.execute(f"EXPLAIN {vector_sql}")
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "Index Scan using chunk_embedding_hnsw" in plan
+    assert results[0].document_slug == "zx-bicycles"
+
+
+@pytest.mark.parametrize("exact_scan_max_rows", [0, 10_000], ids=["hnsw-iterative", "exact-scan"])
+def test_selective_filter_still_returns_k_results(corpus, monkeypatch, exact_scan_max_rows):
+    # Given a filter that keeps 2 of the ~60 chunks in the test database (demo data included)
+    monkeypatch.setattr(search, "EXACT_SCAN_MAX_ROWS", exact_scan_max_rows)
+
+    # When searching for something far from those chunks, with either vector strategy
+    results = search_knowledge(
+        "what do parrots eat", k=2, mode="vector", tags=["bicycles"], max_per_document=None, use_cache=False
+    )
+    all_there_is = search_knowledge(
+        "what do parrots eat", k=5, mode="vector", tags=["bicycles"], max_per_document=None, use_cache=False
+    )
+
+    # Then every matching chunk is found, nearest first
+    assert {r.heading_path for r in results} == {"Bicycles > Chains", "Bicycles > Tyres"}
+    assert len(all_there_is) == 2
+    assert results[0].vector_similarity >= results[1].vector_similarity
+
+
+def test_hybrid_ranks_a_chunk_both_lists_found_first(corpus):
+    results = search_knowledge("oil the bicycle chain", k=3, max_per_document=None)
+
+    top = results[0]
+    assert top.heading_path == "Bicycles > Chains"
+    assert top.vector_rank is not None
+    assert top.text_rank is not None
+    assert all(r.score < top.score for r in results[1:])
+
+
+def test_quoted_phrase_is_matched_as_a_phrase(corpus):
+    results = search_knowledge('"direct sunlight"', k=5, mode="text", max_per_document=None)
+
+    assert [r.heading_path for r in results] == ["Cacti > Light"]
+    assert "<->" in text_search_query('"direct sunlight"')
+
+
+def test_minus_word_excludes_chunks(corpus):
+    results = search_knowledge("parrots -seeds", k=5, mode="text", max_per_document=None)
+
+    assert [r.heading_path for r in results] == ["Parrots > Talking"]
+
+
+def test_plain_sentence_matches_any_distinctive_word(corpus):
+    tsquery = text_search_query("Do parrots or cacti need sunlight?")
+
+    assert "|" in tsquery
+    assert "&" not in tsquery
+
+
+def test_cached_search_only_loads_chunks(corpus, django_assert_num_queries):
+    first = search_knowledge("what do parrots eat", k=2, category="zoo")
+
+    with django_assert_num_queries(1):  # the chunks themselves, always fresh
+        again = search_knowledge("what do parrots eat", k=2, category="zoo")
+
+    assert again == first
+
+
+def test_reindex_invalidates_cached_results(corpus, django_capture_on_commit_callbacks):
+    # Given a cached search that finds nothing about llamas
+    before = search_knowledge("how do I groom a llama", k=1, mode="text")
+    assert all(r.document_slug != "zx-llamas" for r in before)
+
+    # When a llama document is added and indexed (which bumps the search version on commit)
+    with django_capture_on_commit_callbacks(execute=True):
+        document_upsert(
+            slug="zx-llamas", title="Llamas", body="## Grooming\nGroom a llama with a soft brush."
+        )
+
+    # Then the same search sees the new content
+    after = search_knowledge("how do I groom a llama", k=1, mode="text")
+    assert after[0].document_slug == "zx-llamas"
+    assert after[0].heading_path == "Llamas > Grooming"
+
+
+def test_version_bump_drops_cached_rankings(corpus):
+    search_knowledge("bicycle tyre pressure", k=2)
+    bump_search_version()
+
+    with CaptureQueriesContext(connection) as captured:
+        search_knowledge("bicycle tyre pressure", k=2)
+
+    assert len(captured.captured_queries) > 1
+
+
+def test_cached_ranking_of_a_deactivated_document_is_not_served(corpus):
+    search_knowledge("what do parrots eat", k=5, category="zoo")
+    document_upsert(slug="zx-parrots", is_active=False)  # no reindex, so no version bump
+
+    results = search_knowledge("what do parrots eat", k=5, category="zoo")
+
+    assert "zx-parrots" not in {r.document_slug for r in results}
+    assert results
+
+
+def test_query_embeddings_are_shared_through_the_cache(monkeypatch):
+    vector = cached_query_embedding("Can I pay in installments?")
+
+    def no_model(text):
+        raise AssertionError("embedded again")
+
+    monkeypatch.setattr(search, "embed_query", no_model)
+
+    assert cached_query_embedding("  Can I pay in installments?") == pytest.approx(vector)

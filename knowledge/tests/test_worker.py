@@ -102,7 +102,7 @@ def test_worker_killed_mid_task_converges_on_redelivery(staff_api_client, celery
     queue = redis.Redis.from_url(celery_broker)
     log = tmp_path / "worker.log"
     # Redelivery waits for the visibility timeout; keep it short so the test does not wait 10 minutes.
-    fast_redelivery = {"CELERY_VISIBILITY_TIMEOUT": "2"}
+    fast_redelivery = {"CELERY_VISIBILITY_TIMEOUT": "2", "CELERY_RESTORE_INTERVAL": "1"}
     worker = start_celery_worker(celery_broker, log, extra_env=fast_redelivery)
     try:
         wait_for_worker(worker, log)
