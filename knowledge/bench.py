@@ -162,7 +162,7 @@ def scratch_schema() -> Iterator[tuple[str, str]]:
             # No indexes yet: loading first and indexing afterwards is several times faster.
             cursor.execute(
                 f"CREATE TABLE {name}.{table} (LIKE {source}.{table} "
-                "INCLUDING DEFAULTS INCLUDING IDENTITY INCLUDING CONSTRAINTS)"
+                "INCLUDING DEFAULTS INCLUDING IDENTITY INCLUDING CONSTRAINTS INCLUDING STORAGE)"
             )
         cursor.execute("SELECT set_config('search_path', %s, false)", [f"{name}, {source}"])
     # Derived caches (common lexemes, filter sizes) are keyed on the version: never share them
