@@ -10,7 +10,14 @@ from django.http import HttpRequest
 from django.utils.html import format_html
 
 from conversations.forms import IntentAdminForm
-from conversations.models import ActionableOutput, AnalysisResult, Conversation, Intent, Message
+from conversations.models import (
+    ActionableOutput,
+    AnalysisResult,
+    Conversation,
+    Intent,
+    Message,
+    TurnRequest,
+)
 
 
 def _pretty_json(value: object) -> str:
@@ -140,6 +147,7 @@ class ActionableOutputInline(admin.StackedInline):
         "action_type",
         "degraded",
         "response_text",
+        "unsupported_claims",
         "next_steps_json",
         "tool_usage_json",
         "citations_json",
@@ -203,6 +211,8 @@ class AnalysisResultAdmin(admin.ModelAdmin):
         "latency_ms",
         "prompt_tokens",
         "completion_tokens",
+        "prompt_version",
+        "cost_usd",
         "created_at",
     )
     inlines = [ActionableOutputInline]
@@ -217,6 +227,23 @@ class AnalysisResultAdmin(admin.ModelAdmin):
     def primary_action(self, obj: AnalysisResult) -> str:
         output = getattr(obj, "output", None)
         return output.action_type if output else ""
+
+
+@admin.register(TurnRequest)
+class TurnRequestAdmin(admin.ModelAdmin):
+    """Idempotency keys clients sent with turn requests, and whether each was answered."""
+
+    list_display = ("key", "user", "conversation", "answered", "created_at")
+    list_select_related = ("user", "conversation")
+    search_fields = ("key", "user__username")
+    readonly_fields = ("user", "key", "request_hash", "conversation", "message", "response", "created_at")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    @admin.display(description="answered", boolean=True)
+    def answered(self, obj: TurnRequest) -> bool:
+        return obj.response is not None
 
 
 @admin.register(Intent)

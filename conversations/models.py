@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 
 
@@ -81,6 +82,8 @@ class AnalysisResult(models.Model):
     latency_ms = models.FloatField(default=0)
     prompt_tokens = models.PositiveIntegerField(default=0)
     completion_tokens = models.PositiveIntegerField(default=0)
+    prompt_version = models.CharField(max_length=40, blank=True)
+    cost_usd = models.DecimalField(max_digits=10, decimal_places=6, default=0)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -100,7 +103,35 @@ class ActionableOutput(models.Model):
     crm_snapshot = models.JSONField(null=True, blank=True)
     reasoning_trace = models.TextField(blank=True)
     degraded = models.BooleanField(default=False)
+    unsupported_claims = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:
         return self.action_type
+
+
+class TurnRequest(models.Model):
+    """A turn request sent with an ``Idempotency-Key``: a retry gets the stored response back."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    request_hash = models.CharField(max_length=64)
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.SET_NULL, null=True, blank=True, related_name="turn_requests"
+    )
+    message = models.ForeignKey(
+        Message,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="turn_requests",
+        help_text="The stored inbound message; a retry after a crash answers it instead of storing it again.",
+    )
+    response = models.JSONField(null=True, blank=True, help_text="Set once the turn has been answered.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="turn_request_user_key_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.key} ({'answered' if self.response is not None else 'in progress'})"

@@ -1,9 +1,17 @@
-"""Writes for conversations: processing a prospect's message into a stored, reviewable turn."""
+"""Writes for conversations: receiving a prospect's message and storing the agent's answer to it.
+
+A turn is two steps, each one transaction: :func:`turn_receive` stores the conversation and the
+inbound message before any model is called, and :func:`turn_answer` runs the agent and stores the
+analysis and output together. A crash in between leaves a stored message without an answer, which
+:func:`turn_answer` can answer later; never a half-written analysis.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
@@ -28,11 +36,14 @@ class StoredTurn:
     result: TurnResult
 
 
-def _stored_history(conversation: Conversation) -> list[HistoryMessage]:
-    return [
-        HistoryMessage(sender=sender, content=content, timestamp=timestamp)
-        for sender, content, timestamp in conversation.messages.values_list("sender", "content", "timestamp")
-    ]
+def _history_before(message: Message) -> list[HistoryMessage]:
+    # Everything stored before this message is its context, whatever timestamps clients sent.
+    earlier = (
+        Message.objects.filter(conversation_id=message.conversation_id, pk__lt=message.pk)
+        .order_by("timestamp", "id")
+        .values_list("sender", "content", "timestamp")
+    )
+    return [HistoryMessage(sender=sender, content=content, timestamp=ts) for sender, content, ts in earlier]
 
 
 def _with_timestamps(history: list[HistoryMessage], before: datetime) -> list[HistoryMessage]:
@@ -55,58 +66,62 @@ def _log_interaction(prospect_id: str, conversation_id: int, message: str, resul
     )
 
 
-def turn_process(
+@transaction.atomic
+def turn_receive(
     *,
     message: str,
     message_timestamp: datetime | None = None,
     history: list[HistoryMessage] | None = None,
     prospect_id: str | None = None,
     conversation_id: int | None = None,
-    brain: str | None = None,
-) -> StoredTurn:
-    """Analyse a prospect message and store the conversation, message, analysis and output.
+) -> Message:
+    """Store a prospect's message (in a new conversation with ``history``, or an existing one).
 
-    With ``conversation_id`` the stored history is used and ``history`` is ignored. The pipeline runs
-    before anything is written, and every row of the turn is written in one transaction, so a
-    failure leaves nothing half-stored.
+    With ``conversation_id`` the stored history is the context and ``history`` is ignored.
     """
-    conversation: Conversation | None = None
+    received_at = message_timestamp or timezone.now()
     if conversation_id is not None:
-        conversation = Conversation.objects.filter(pk=conversation_id).first()
+        conversation = Conversation.objects.select_for_update().filter(pk=conversation_id).first()
         if conversation is None:
             raise ConversationNotFound(conversation_id)
-        history = _stored_history(conversation)
-        prospect_id = prospect_id or conversation.external_prospect_id or None
-    received_at = message_timestamp or timezone.now()
-    history = _with_timestamps(list(history or []), received_at)
+        Conversation.objects.filter(pk=conversation.pk).update(updated_at=timezone.now())
+    else:
+        prospect = Prospect.objects.filter(external_id=prospect_id).first() if prospect_id else None
+        conversation = Conversation.objects.create(prospect=prospect, external_prospect_id=prospect_id or "")
+        Message.objects.bulk_create(
+            Message(
+                conversation=conversation, sender=item.sender, content=item.content, timestamp=item.timestamp
+            )
+            for item in _with_timestamps(list(history or []), received_at)
+        )
+    return Message.objects.create(
+        conversation=conversation, sender=Message.Sender.PROSPECT, content=message, timestamp=received_at
+    )
 
-    result = run_turn(TurnInput(message=message, history=history, prospect_id=prospect_id), brain=brain)
+
+def turn_answer(
+    *, message: Message, brain: str | None = None, on_stored: Callable[[StoredTurn], None] | None = None
+) -> StoredTurn:
+    """Run the agent on a stored prospect message and store its analysis and output in one transaction.
+
+    ``on_stored`` runs inside that transaction, so what it writes (an idempotent request's response)
+    commits together with the turn or not at all.
+    """
+    conversation = message.conversation
+    turn = TurnInput(
+        message=message.content,
+        history=_history_before(message),
+        prospect_id=conversation.external_prospect_id or None,
+    )
+    result = run_turn(turn, brain=brain)
 
     with transaction.atomic():
-        if conversation is None:
-            prospect = Prospect.objects.filter(external_id=prospect_id).first() if prospect_id else None
-            conversation = Conversation.objects.create(
-                topic=result.intent.replace("_", " "),
-                prospect=prospect,
-                external_prospect_id=prospect_id or "",
-            )
-            Message.objects.bulk_create(
-                Message(
-                    conversation=conversation,
-                    sender=item.sender,
-                    content=item.content,
-                    timestamp=item.timestamp,
-                )
-                for item in history
-            )
-        else:
-            Conversation.objects.filter(pk=conversation.pk).update(updated_at=timezone.now())
-        inbound = Message.objects.create(
-            conversation=conversation, sender=Message.Sender.PROSPECT, content=message, timestamp=received_at
-        )
+        if not conversation.topic:
+            conversation.topic = result.intent.replace("_", " ")
+            Conversation.objects.filter(pk=conversation.pk).update(topic=conversation.topic)
         analysis = AnalysisResult.objects.create(
             conversation=conversation,
-            message=inbound,
+            message=message,
             intent=result.intent,
             sentiment=result.sentiment,
             entities=result.entities,
@@ -119,6 +134,8 @@ def turn_process(
             latency_ms=round(result.latency_ms, 2),
             prompt_tokens=result.prompt_tokens,
             completion_tokens=result.completion_tokens,
+            prompt_version=result.prompt_version,
+            cost_usd=Decimal(str(round(result.cost_usd, 6))),
         )
         output = ActionableOutput.objects.create(
             analysis=analysis,
@@ -134,10 +151,54 @@ def turn_process(
             crm_snapshot=result.prospect.as_dict() if result.prospect else None,
             reasoning_trace=result.reasoning_trace,
             degraded=result.degraded,
+            unsupported_claims=result.unsupported_claims,
         )
+        stored = StoredTurn(conversation, message, analysis, output, result)
+        if on_stored is not None:
+            on_stored(stored)
         if result.prospect is not None:
-            stored_id = conversation.pk
-            transaction.on_commit(
-                lambda: _log_interaction(result.prospect.prospect_id, stored_id, message, result)
+            prospect_id, stored_id = result.prospect.prospect_id, conversation.pk
+            transaction.on_commit(lambda: _log_interaction(prospect_id, stored_id, message.content, result))
+    return stored
+
+
+def turn_process(
+    *,
+    message: str,
+    message_timestamp: datetime | None = None,
+    history: list[HistoryMessage] | None = None,
+    prospect_id: str | None = None,
+    conversation_id: int | None = None,
+    brain: str | None = None,
+) -> StoredTurn:
+    """Store a prospect's message, then analyse it and store the agent's answer."""
+    inbound = turn_receive(
+        message=message,
+        message_timestamp=message_timestamp,
+        history=history,
+        prospect_id=prospect_id,
+        conversation_id=conversation_id,
+    )
+    return turn_answer(message=inbound, brain=brain)
+
+
+@transaction.atomic
+def message_record(
+    *, conversation: Conversation, sender: str, content: str, timestamp: datetime | None = None
+) -> Message:
+    """Add a message to a conversation, e.g. the agent's reply once the client confirms it was sent."""
+    stored = Message.objects.create(
+        conversation=conversation, sender=sender, content=content, timestamp=timestamp or timezone.now()
+    )
+    Conversation.objects.filter(pk=conversation.pk).update(updated_at=timezone.now())
+    if sender == Message.Sender.AGENT and conversation.external_prospect_id:
+        external_id, conversation_id = conversation.external_prospect_id, conversation.pk
+        transaction.on_commit(
+            lambda: get_crm_client().log_interaction(
+                external_id=external_id,
+                kind=Interaction.Kind.AGENT_REPLY,
+                summary=content[:500],
+                conversation_id=conversation_id,
             )
-    return StoredTurn(conversation, inbound, analysis, output, result)
+        )
+    return stored

@@ -52,6 +52,7 @@ class EvalRunAdmin(admin.ModelAdmin):
         "intent_accuracy",
         "action_accuracy",
         "latency_p50",
+        "cost_usd",
         "started_at",
         "report_link",
     )
@@ -63,6 +64,10 @@ class EvalRunAdmin(admin.ModelAdmin):
         "brain",
         "model_name",
         "case_count",
+        "prompt_tokens",
+        "completion_tokens",
+        "cost_usd",
+        "degraded_cases",
         "started_at",
         "finished_at",
         "metrics_table",

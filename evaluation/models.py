@@ -12,6 +12,14 @@ class EvalRun(models.Model):
     model_name = models.CharField(max_length=100, blank=True)
     case_count = models.PositiveIntegerField(default=0)
     metrics = models.JSONField(default=dict)
+    # Model usage over the scored cases (all zero for the local brain); cost is an estimate from the
+    # configured per-token prices.
+    prompt_tokens = models.PositiveBigIntegerField(default=0)
+    completion_tokens = models.PositiveBigIntegerField(default=0)
+    cost_usd = models.FloatField(default=0.0, help_text="Estimated model cost of the run, in US dollars.")
+    degraded_cases = models.PositiveIntegerField(
+        default=0, help_text="Cases the local brain answered because the model path failed."
+    )
     started_at = models.DateTimeField()
     finished_at = models.DateTimeField(null=True, blank=True)
 

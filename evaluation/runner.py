@@ -60,7 +60,11 @@ def predicted_fields(result: TurnResult) -> dict[str, Any]:
         "unsupported_claims": find_unsupported_claims(result.draft, _evidence(result)),
         "brain": result.brain,
         "model": result.model_name,
+        "prompt_version": result.prompt_version,
         "degraded": result.degraded,
+        "prompt_tokens": result.prompt_tokens,
+        "completion_tokens": result.completion_tokens,
+        "cost_usd": result.cost_usd,
     }
 
 
@@ -107,12 +111,15 @@ def run_evaluation(
 ) -> EvalRun:
     """Run every case of ``dataset`` and store an :class:`EvalRun` with per-case results and metrics."""
     started_at = timezone.now()
-    # One untimed turn first, so loading the embedding model does not land in a case's latency.
-    warm_up_result, _ = _run_case(dataset.cases[0], brain)
+    # One untimed turn first, so loading the embedding model does not land in a case's latency. The
+    # local brain does it: a model brain would spend tokens on a turn that is not scored.
+    _run_case(dataset.cases[0], "local")
+    results: list[TurnResult] = []
     outcomes: list[CaseOutcome] = []
     rows: list[EvalCaseResult] = []
     for index, case in enumerate(dataset.cases, start=1):
         result, latency_ms = _run_case(case, brain)
+        results.append(result)
         predicted = predicted_fields(result)
         outcome = _outcome(case, predicted, latency_ms)
         outcomes.append(outcome)
@@ -130,14 +137,19 @@ def run_evaluation(
         if progress:
             progress(index, len(dataset.cases), outcome)
     metrics = summarize(outcomes, semantic_similarity=draft_similarities)
+    answered = next((r for r in results if not r.degraded), results[0])
     with transaction.atomic():
         run = EvalRun.objects.create(
             dataset_name=dataset.name,
             dataset_hash=dataset.sha256,
-            brain=warm_up_result.brain if brain in (None, "auto") else brain,
-            model_name=warm_up_result.model_name,
+            brain=answered.brain if brain in (None, "auto") else brain,
+            model_name=answered.model_name,
             case_count=len(outcomes),
             metrics=metrics,
+            prompt_tokens=sum(r.prompt_tokens for r in results),
+            completion_tokens=sum(r.completion_tokens for r in results),
+            cost_usd=round(sum(r.cost_usd for r in results), 6),
+            degraded_cases=sum(r.degraded for r in results),
             started_at=started_at,
             finished_at=timezone.now(),
         )
@@ -145,6 +157,19 @@ def run_evaluation(
             row.run = run
         EvalCaseResult.objects.bulk_create(rows)
     return run
+
+
+def run_usage(run: EvalRun) -> dict[str, Any]:
+    """Model tokens and estimated cost of a run, in total and per case (zero for the local brain)."""
+    cases = max(run.case_count, 1)
+    return {
+        "prompt_tokens": run.prompt_tokens,
+        "completion_tokens": run.completion_tokens,
+        "total_tokens": run.prompt_tokens + run.completion_tokens,
+        "cost_usd": run.cost_usd,
+        "cost_usd_per_case": round(run.cost_usd / cases, 6),
+        "degraded_cases": run.degraded_cases,
+    }
 
 
 def run_report(run: EvalRun) -> dict[str, Any]:
@@ -157,6 +182,7 @@ def run_report(run: EvalRun) -> dict[str, Any]:
         "model": run.model_name,
         "cases": run.case_count,
         "metrics": run.metrics,
+        "usage": run_usage(run),
         "per_case": [
             {
                 "id": row.case_id,

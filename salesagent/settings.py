@@ -169,11 +169,23 @@ OPENAI_API_KEY = _secret("OPENAI_API_KEY", default="") or _secret("OPEN_AI_KEY",
 OPENAI_BASE_URL = env.str("OPENAI_BASE_URL", default="") or None
 OPENAI_MODEL = env.str("OPENAI_MODEL", default="gpt-4o-mini")
 AGENT_BRAIN = env.str("AGENT_BRAIN", default="auto")  # auto | local | openai
+# The SDK's defaults (600 s, 2 retries) would let a dead provider hold a turn for minutes. All model
+# calls of a turn (tool rounds, repairs) share one budget: (OPENAI_MAX_RETRIES + 1) x
+# OPENAI_TIMEOUT_SECONDS + OPENAI_MAX_RETRIES x 4 s of backoff = 44 s with these defaults.
+OPENAI_TIMEOUT_SECONDS = env.float("OPENAI_TIMEOUT_SECONDS", default=20.0)
+OPENAI_MAX_RETRIES = env.int("OPENAI_MAX_RETRIES", default=1)
+OPENAI_MAX_TOOL_ROUNDS = env.int("OPENAI_MAX_TOOL_ROUNDS", default=3)
+# USD per million tokens, for the cost estimate stored with each analysis (gpt-4o-mini list prices).
+OPENAI_INPUT_PRICE_PER_MTOK = env.float("OPENAI_INPUT_PRICE_PER_MTOK", default=0.15)
+OPENAI_OUTPUT_PRICE_PER_MTOK = env.float("OPENAI_OUTPUT_PRICE_PER_MTOK", default=0.60)
+# Circuit breaker: after this many consecutive model failures, skip the model for the cool-down.
+MODEL_BREAKER_FAILURES = env.int("MODEL_BREAKER_FAILURES", default=3)
+MODEL_BREAKER_COOLDOWN_SECONDS = env.int("MODEL_BREAKER_COOLDOWN_SECONDS", default=60)
 EMBEDDING_BACKEND = env.str("EMBEDDING_BACKEND", default="local")  # local | openai
 OPENAI_EMBEDDING_MODEL = env.str("OPENAI_EMBEDDING_MODEL", default="text-embedding-3-small")
 EMBEDDING_DIMENSIONS = 384
 # Turns whose confidence falls below this are flagged for a person to review (chosen on the dev set).
-HUMAN_REVIEW_CONFIDENCE_THRESHOLD = env.float("HUMAN_REVIEW_CONFIDENCE_THRESHOLD", default=0.5)
+HUMAN_REVIEW_CONFIDENCE_THRESHOLD = env.float("HUMAN_REVIEW_CONFIDENCE_THRESHOLD", default=0.52)
 # Longest prospect message the turn API accepts, in characters.
 MAX_MESSAGE_CHARS = env.int("MAX_MESSAGE_CHARS", default=4000)
 MAX_HISTORY_MESSAGES = env.int("MAX_HISTORY_MESSAGES", default=50)

@@ -1,21 +1,29 @@
 """Intent classification by nearest neighbours over the intents' example utterances.
 
 Each intent's examples (and its description) are embedded once per process; a message is scored
-against every intent by the mean of its best matching examples. Short replies ("yes, let's do it")
-are read against the agent's last message, which is what they answer.
+against every intent by the mean of its best matching examples. The winner's margin over the
+runner-up becomes a probability of being right through a logistic curve fitted, whenever the index
+is built, by leave-one-out over the examples themselves (each example classified by all the others).
+
+Short replies are read in context: "yes, let's do it" takes the intent of what the agent's last
+message offered, and an elliptical follow-up ("what about Portuguese?", "and for 300 seats?") keeps
+the intent of the prospect message it follows unless it is confidently about something else (a
+follow-up that only swaps the plan or head count never is).
 """
 
 from __future__ import annotations
 
+import math
 import re
 import threading
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 
 import numpy as np
 from django.db.models import Count, Max
 
 from conversations.models import Intent
-from knowledge.embeddings import embed_texts, embedding_model_name
+from knowledge.embeddings import embed_query, embed_texts, embedding_model_name
 
 TOP_EXAMPLES = 3
 
@@ -45,13 +53,67 @@ OFFER_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     ),
 )
 
+# An elliptical follow-up is short and either opens like a continuation or has no verb of its own.
+FOLLOW_UP_MAX_WORDS = 7
+FOLLOW_UP_OPENER_RE = re.compile(
+    r"^\W*(what about|how about|and|also|or|plus|same (for|with)|what if|even)\b", re.IGNORECASE
+)
+# Auxiliaries and the verbs prospects use most: enough to tell "Portuguese too?" from "Do you
+# support Portuguese?" without a part-of-speech tagger.
+VERB_RE = re.compile(
+    r"\b(am|is|are|was|were|be|been|being|'s|'re|'m|do|does|did|done|can|could|would|will|should|"
+    r"shall|may|might|must|have|has|had|need|needs|want|wants|get|gets|got|use|uses|work|works|"
+    r"cost|costs|pay|support|supports|offer|offers|sync|integrate|connect|try|buy|sign|send|show|"
+    r"tell|give|let|book|meet|talk|call|think|like|love|hate|know|see|help|include|includes|go|"
+    r"stop|remove|cancel|switch|move|start|run|look|looks|sounds?|seems?)\b"
+    r"|\w+n't\b",
+    re.IGNORECASE,
+)
+# A follow-up made only of these words (plans, head counts, connectives) just swaps a slot of the
+# earlier question ("And Basic?", "and for 300 seats?", "what about the Enterprise tier?"), so its
+# topic is the earlier one.
+SLOT_WORD_RE = re.compile(
+    r"(what|about|how|and|also|or|plus|same|if|even|then|too|the|an?|for|of|in|on|with|to|our|my|we|us"
+    r"|just|only|maybe|instead|please"  # connectives and function words
+    r"|basic|standard|premium|enterprise|plans?|package|tier|edition|one|version"  # plans
+    r"|seats?|users?|licen[cs]es?|people|team|members|employees|staff|whole|entire|\d+)"  # head counts
+)
+# How far back a chain of follow-ups ("and for 300?" -> "and 500?") is followed to its anchor.
+FOLLOW_UP_MAX_CHAIN = 3
+# A follow-up keeps its own intent when the classifier is at least this sure of it. Higher than for a
+# whole message: the calibration is fitted on full utterances, and a two-word fragment ("And
+# Standard?") carries too little evidence for its margin to mean as much.
+FOLLOW_UP_OWN_CONFIDENCE = 0.9
+# No data measures the context rules, so their confidence is a stated prior, not a fitted value.
+CONTEXT_CONFIDENCE = 0.85
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """Logistic map from the winner's score margin to the probability that the intent is right."""
+
+    intercept: float
+    slope: float
+
+    def probability(self, margin: float) -> float:
+        return 1.0 / (1.0 + math.exp(-(self.intercept + self.slope * margin)))
+
+
+# Leave-one-out fit on the demo intents (514 examples, 80% classified right); used when the active
+# intents have too few examples, or too few mistakes, to fit a curve of their own.
+DEFAULT_CALIBRATION = Calibration(intercept=-0.27, slope=17.9)
+MIN_CALIBRATION_SAMPLES = 30
+
 
 @dataclass(frozen=True)
 class IntentPrediction:
     intent: str
     confidence: float
     scores: dict[str, float]
-    method: str  # "knn" | "context"
+    method: str  # "knn" | "context" (a yes to the agent's offer) | "follow_up" (inherited)
+    # For an elliptical follow-up that continues the earlier prospect message's topic (its intent was
+    # inherited, or agrees): that message, so entities and search can read the two together.
+    anchor: str = ""
 
     @property
     def runner_up(self) -> tuple[str, float]:
@@ -60,11 +122,19 @@ class IntentPrediction:
 
 
 class _ExampleIndex:
-    def __init__(self, version: tuple, names: list[str], labels: np.ndarray, matrix: np.ndarray) -> None:
+    def __init__(
+        self,
+        version: tuple,
+        names: list[str],
+        labels: np.ndarray,
+        matrix: np.ndarray,
+        calibration: Calibration,
+    ) -> None:
         self.version = version
         self.names = names
         self.labels = labels
         self.matrix = matrix
+        self.calibration = calibration
 
 
 _index: _ExampleIndex | None = None
@@ -74,6 +144,57 @@ _index_lock = threading.Lock()
 def _intents_version() -> tuple:
     stats = Intent.objects.filter(is_active=True).aggregate(count=Count("id"), latest=Max("updated_at"))
     return (stats["count"], stats["latest"], embedding_model_name())
+
+
+def _label_scores(similarities: np.ndarray, labels: np.ndarray, label_count: int) -> np.ndarray:
+    """Per-label mean of the top similarities; ``similarities`` is (rows, examples)."""
+    scores = np.zeros((similarities.shape[0], label_count), dtype=np.float32)
+    for label in range(label_count):
+        own = similarities[:, labels == label]
+        if own.shape[1]:
+            top = -np.sort(-own, axis=1)[:, :TOP_EXAMPLES]
+            # Rows excluded from their own label carry -inf; average only the finite ones.
+            finite = np.isfinite(top)
+            counts = np.maximum(finite.sum(axis=1), 1)
+            scores[:, label] = np.where(finite, top, 0.0).sum(axis=1) / counts
+    return scores
+
+
+def leave_one_out_margins(
+    matrix: np.ndarray, labels: np.ndarray, is_example: np.ndarray, label_count: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Classify each example utterance by all the others: (winner's margin, whether it was right)."""
+    rows = np.flatnonzero(is_example)
+    similarities = matrix[rows] @ matrix.T
+    similarities[np.arange(len(rows)), rows] = -np.inf
+    scores = _label_scores(similarities, labels, label_count)
+    ranked = np.sort(scores, axis=1)
+    margins = ranked[:, -1] - ranked[:, -2] if label_count > 1 else ranked[:, -1]
+    correct = scores.argmax(axis=1) == labels[rows]
+    return margins.astype(np.float64), correct
+
+
+def fit_calibration(margins: np.ndarray, correct: np.ndarray) -> Calibration:
+    """Logistic regression of correctness on margin (Newton steps, a little L2 so a curve with no
+    mistakes to learn from stays finite); the default when the data cannot support a fit."""
+    if len(margins) < MIN_CALIBRATION_SAMPLES or correct.all() or not correct.any():
+        return DEFAULT_CALIBRATION
+    features = np.column_stack([np.ones_like(margins), margins])
+    target = correct.astype(np.float64)
+    weights = np.zeros(2)
+    penalty = np.diag([0.0, 1e-2])
+    for _ in range(50):
+        predicted = 1.0 / (1.0 + np.exp(-features @ weights))
+        gradient = features.T @ (predicted - target) + penalty @ weights
+        hessian = (features * (predicted * (1 - predicted))[:, None]).T @ features + penalty
+        step = np.linalg.solve(hessian, gradient)
+        weights -= step
+        if np.abs(step).max() < 1e-8:
+            break
+    # A larger margin must never mean less confidence; if the fit says otherwise, trust the default.
+    if not np.isfinite(weights).all() or weights[1] <= 0:
+        return DEFAULT_CALIBRATION
+    return Calibration(intercept=float(weights[0]), slope=float(weights[1]))
 
 
 def _example_index() -> _ExampleIndex:
@@ -88,36 +209,44 @@ def _example_index() -> _ExampleIndex:
         names: list[str] = []
         texts: list[str] = []
         labels: list[int] = []
+        is_example: list[bool] = []
         for intent in Intent.objects.filter(is_active=True).order_by("name"):
             label = len(names)
             names.append(intent.name)
             utterances = [str(example) for example in intent.examples if str(example).strip()]
-            if intent.description:
-                utterances.append(intent.description)
             texts.extend(utterances)
-            labels.extend([label] * len(utterances))
+            is_example.extend([True] * len(utterances))
+            if intent.description:
+                texts.append(intent.description)
+                is_example.append(False)
+            labels.extend([label] * (len(texts) - len(labels)))
         matrix = np.asarray(embed_texts(texts), dtype=np.float32) if texts else np.zeros((0, 384), np.float32)
-        _index = _ExampleIndex(version, names, np.asarray(labels, dtype=np.int32), matrix)
+        label_array = np.asarray(labels, dtype=np.int32)
+        calibration = DEFAULT_CALIBRATION
+        if len(names) > 1 and any(is_example):
+            calibration = fit_calibration(
+                *leave_one_out_margins(matrix, label_array, np.asarray(is_example), len(names))
+            )
+        _index = _ExampleIndex(version, names, label_array, matrix, calibration)
         return _index
 
 
-def _confidence(best: float, second: float) -> float:
-    """Map the winning score and its margin to [0, 1]; calibrated on the dev dataset (see README)."""
-    raw = 1.6 * (best - 0.35) + 2.5 * (best - second)
-    return float(min(1.0, max(0.0, raw)))
+def intent_calibration() -> Calibration:
+    """The margin-to-probability curve in use for the active intents."""
+    return _example_index().calibration
+
+
+def _scores(index: _ExampleIndex, message_vector: list[float]) -> dict[str, float]:
+    if not index.names:
+        return {}
+    similarities = (index.matrix @ np.asarray(message_vector, dtype=np.float32))[None, :]
+    scores = _label_scores(similarities, index.labels, len(index.names))[0]
+    return {name: float(scores[label]) for label, name in enumerate(index.names)}
 
 
 def score_intents(message_vector: list[float]) -> dict[str, float]:
     """Score every active intent for a message embedding: mean cosine of its closest examples."""
-    index = _example_index()
-    if not index.names:
-        return {}
-    similarities = index.matrix @ np.asarray(message_vector, dtype=np.float32)
-    scores: dict[str, float] = {}
-    for label, name in enumerate(index.names):
-        own = np.sort(similarities[index.labels == label])[::-1][:TOP_EXAMPLES]
-        scores[name] = float(own.mean()) if own.size else 0.0
-    return scores
+    return _scores(_example_index(), message_vector)
 
 
 def offered_intent(agent_message: str) -> str | None:
@@ -134,18 +263,70 @@ def is_short_affirmative(message: str) -> bool:
     return len(message.split()) <= 8 and bool(AFFIRMATIVE_RE.match(message))
 
 
-def classify_intent(
-    message: str, message_vector: list[float], *, last_agent_message: str = ""
-) -> IntentPrediction:
-    """Predict the intent of a prospect message, using the agent's last message for short replies."""
-    scores = score_intents(message_vector)
-    if is_short_affirmative(message):
-        offered = offered_intent(last_agent_message)
-        if offered and offered in scores:
-            return IntentPrediction(offered, 0.85, scores, "context")
+def is_elliptical_follow_up(message: str) -> bool:
+    """A few words that lean on what came before: "what about Portuguese?", "and for 300 seats?"."""
+    words = message.split()
+    if not words or len(words) > FOLLOW_UP_MAX_WORDS or is_short_affirmative(message):
+        return False
+    return bool(FOLLOW_UP_OPENER_RE.match(message)) or not VERB_RE.search(message)
+
+
+def is_slot_substitution(message: str) -> bool:
+    """An elliptical follow-up that only names another plan or head count: "And Basic?"."""
+    words = re.findall(r"[a-z']+|\d+", message.lower().replace(",", ""))
+    return bool(words) and all(SLOT_WORD_RE.fullmatch(word) for word in words)
+
+
+def follow_up_anchor(earlier_prospect_messages: Sequence[str]) -> str:
+    """The prospect message a follow-up leans on: the latest one that is not itself a follow-up."""
+    recent = [text for text in reversed(earlier_prospect_messages) if text.strip()][:FOLLOW_UP_MAX_CHAIN]
+    for text in recent:
+        if not is_elliptical_follow_up(text):
+            return text
+    return recent[-1] if recent else ""
+
+
+def _knn_prediction(scores: dict[str, float], calibration: Calibration) -> IntentPrediction:
     if not scores:
         return IntentPrediction("", 0.0, scores, "knn")
     ranked = sorted(scores.items(), key=lambda item: item[1], reverse=True)
     best_name, best = ranked[0]
     second = ranked[1][1] if len(ranked) > 1 else 0.0
-    return IntentPrediction(best_name, _confidence(best, second), scores, "knn")
+    confidence = calibration.probability(best - second)
+    return IntentPrediction(best_name, round(confidence, 4), scores, "knn")
+
+
+def classify_intent(
+    message: str,
+    message_vector: list[float],
+    *,
+    last_agent_message: str = "",
+    earlier_prospect_messages: Sequence[str] = (),
+) -> IntentPrediction:
+    """Predict the intent of a prospect message, reading short replies against what came before.
+
+    ``earlier_prospect_messages`` are the prospect's earlier messages in the conversation, oldest
+    first.
+    """
+    index = _example_index()  # once per turn: checking it is current costs a query
+    scores = _scores(index, message_vector)
+    if is_short_affirmative(message):
+        offered = offered_intent(last_agent_message)
+        if offered and offered in scores:
+            return IntentPrediction(offered, CONTEXT_CONFIDENCE, scores, "context")
+    own = _knn_prediction(scores, index.calibration)
+    # A yes to an offer we could not read leans on the earlier topic like any elliptical reply.
+    leans_back = is_elliptical_follow_up(message) or is_short_affirmative(message)
+    anchor = follow_up_anchor(earlier_prospect_messages) if leans_back else ""
+    if not anchor:
+        return own
+    earlier = _knn_prediction(_scores(index, embed_query(anchor)), index.calibration)
+    if earlier.intent == own.intent:
+        return replace(own, anchor=anchor)
+    if not earlier.intent or (
+        own.confidence >= FOLLOW_UP_OWN_CONFIDENCE and not is_slot_substitution(message)
+    ):
+        return own
+    # The follow-up is as sure as its anchor, never more than the context rules' prior.
+    confidence = min(earlier.confidence, CONTEXT_CONFIDENCE)
+    return IntentPrediction(earlier.intent, confidence, scores, "follow_up", anchor=anchor)

@@ -1,8 +1,8 @@
 """Entity extraction: plan names, tools and integrations, languages, quantities, dates and topics.
 
 A gazetteer of the domain's vocabulary (canonical lower-case names) plus patterns for quantities and
-days. Follow-ups such as "how much would that one be?" borrow the plan named earlier in the
-conversation.
+days. Follow-ups such as "how much would that one be?" or "and for 300 seats?" borrow the plan named
+earlier in the conversation.
 """
 
 from __future__ import annotations
@@ -19,6 +19,8 @@ PLAN_PAIR_RE = re.compile(
     re.IGNORECASE,
 )
 ANAPHORA_RE = re.compile(r"\b(that one|that plan|this plan|it|that|this one)\b", re.IGNORECASE)
+# In "yes, let's do it" the pronoun is the offer being accepted; only a pointed "that one" names a plan.
+NAMED_ANAPHORA_RE = re.compile(r"\b(that|this|the same) (one|plan|package|tier)\b", re.IGNORECASE)
 QUANTITY_RE = re.compile(
     r"\b(\d{1,3}(?:,\d{3})+|\d+)\s*(seats?|licen[cs]es?|users?|people|employees|members|staff|agents|analysts|reps)\b",
     re.IGNORECASE,
@@ -194,31 +196,41 @@ def _day_entities(text: str) -> list[str]:
     return found
 
 
-def extract_entities(message: str, *, history: list[str] | None = None) -> list[str]:
-    """Entities mentioned in ``message``, canonical and lower-case, in order of first appearance.
-
-    ``history`` (earlier messages, oldest first) resolves a follow-up that points back at a plan
-    ("that one") without naming it.
-    """
-    entities: list[str] = _plan_entities(message)
-    if not entities and history and ANAPHORA_RE.search(message):
-        for earlier in reversed(history):
-            plans = _plan_entities(earlier)
-            if plans:
-                entities.extend(plans[:1])
-                break
+def _gazetteer_entities(text: str) -> list[str]:
     positions: list[tuple[int, str]] = []
     for name, pattern in _COMPILED:
-        match = pattern.search(message)
+        match = pattern.search(text)
         if match:
             positions.append((match.start(), name))
     named = {name for _, name in positions}
-    for _, name in sorted(positions):
-        if named & SUBSUMED_BY.get(name, set()):
-            continue
-        if name not in entities:
-            entities.append(name)
-    for value in _quantity_entities(message) + _day_entities(message):
+    return [name for _, name in sorted(positions) if not named & SUBSUMED_BY.get(name, set())]
+
+
+def _earlier_plan(history: list[str]) -> list[str]:
+    for earlier in reversed(history):
+        plans = _plan_entities(earlier)
+        if plans:
+            return plans[:1]
+    return []
+
+
+def extract_entities(
+    message: str, *, history: list[str] | None = None, follow_up: bool = False, accepts_offer: bool = False
+) -> list[str]:
+    """Entities mentioned in ``message``, canonical and lower-case, in order of first appearance.
+
+    ``history`` (earlier messages, oldest first) resolves a message that points back at a plan
+    ("that one") without naming it. With ``follow_up`` (an elliptical "and for 300 seats?") the plan
+    under discussion carries over too, unless the follow-up names a subject of its own ("what about
+    Portuguese?" is about the language, not the plan). With ``accepts_offer`` (a short yes to the
+    agent's question) a bare "it" or "that" is the offer, not a plan.
+    """
+    gazetteer = _gazetteer_entities(message)
+    entities: list[str] = _plan_entities(message)
+    anaphora = (NAMED_ANAPHORA_RE if accepts_offer else ANAPHORA_RE).search(message)
+    if not entities and history and (anaphora or (follow_up and not gazetteer)):
+        entities.extend(_earlier_plan(history))
+    for value in gazetteer + _quantity_entities(message) + _day_entities(message):
         if value not in entities:
             entities.append(value)
     return entities

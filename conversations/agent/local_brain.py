@@ -10,20 +10,25 @@ from time import perf_counter
 
 from django.conf import settings
 
-from conversations.agent.classifier import classify_intent
+from conversations.agent.classifier import (
+    IntentPrediction,
+    classify_intent,
+    follow_up_anchor,
+    is_short_affirmative,
+)
 from conversations.agent.drafting import NO_KNOWLEDGE_INTENTS, compose_draft
-from conversations.agent.entities import extract_entities
+from conversations.agent.entities import ANAPHORA_RE, extract_entities
 from conversations.agent.sentiment import classify_sentiment
 from conversations.agent.tools import lookup_prospect, search_knowledge_base
 from conversations.agent.types import NextStep, TurnInput, TurnResult
 from conversations.models import Intent
 from crm.client import CRMClient, ProspectRecord
 from knowledge.embeddings import embed_query
-from knowledge.search import SearchResult
 
 BRAIN_NAME = "local"
 MODEL_NAME = "local:knn-minilm+vader+templates"
-FOLLOW_UP_MAX_WORDS = 12
+# A message this short that points back ("that one", "it") is read with what it points at.
+ANAPHORIC_MAX_WORDS = 12
 CRM_UPDATE_INTENTS = {
     "conversion_signal",
     "not_interested",
@@ -44,15 +49,37 @@ FOLLOW_UP_INTENTS = {
     "meeting_request",
 }
 HIGH_PRIORITY_INTENTS = {"complaint", "conversion_signal"}
+# Intents whose reply is useful without a knowledge-base sentence (an apology, a sign-up, a booking).
+ANSWERED_WITHOUT_KNOWLEDGE = NO_KNOWLEDGE_INTENTS | {"complaint", "conversion_signal", "meeting_request"}
 LOW_PRIORITY_INTENTS = {"greeting", "not_interested"}
 
 
-def search_query_for(turn: TurnInput) -> str:
-    """The text to search with: a short follow-up ("what about that one?") carries the previous message."""
-    previous = turn.last_from("prospect")
-    if previous and len(turn.message.split()) <= FOLLOW_UP_MAX_WORDS:
-        return f"{turn.message} {previous}"
-    return turn.message
+def earlier_prospect_messages(turn: TurnInput) -> list[str]:
+    """The prospect's earlier messages in this conversation, oldest first."""
+    return [item.content for item in turn.history if item.sender == "prospect"]
+
+
+def search_query_for(turn: TurnInput, prediction: IntentPrediction | None = None) -> str:
+    """The text to search with: a follow-up carries what it leans on, a standalone message stands alone.
+
+    A short yes carries the agent's offer it accepts; an elliptical follow-up that continues the
+    earlier topic (``prediction.anchor``), or a short message pointing back ("how much would that one
+    be?"), carries the prospect message it continues. Searching a new question on its own keeps an
+    earlier topic from pulling results away.
+    """
+    message = turn.message
+    if not turn.history:
+        return message
+    context = []
+    if is_short_affirmative(message) and "?" in turn.last_from("agent"):
+        context.append(turn.last_from("agent"))
+    if prediction is not None and prediction.anchor:
+        context.append(prediction.anchor)
+    elif is_short_affirmative(message) or (
+        len(message.split()) <= ANAPHORIC_MAX_WORDS and ANAPHORA_RE.search(message)
+    ):
+        context.append(follow_up_anchor(earlier_prospect_messages(turn)))
+    return " ".join([message, *(text for text in context if text)])
 
 
 def choose_priority(intent: str, sentiment: str, prospect: ProspectRecord | None) -> str:
@@ -90,8 +117,13 @@ def plan_next_steps(
     prospect: ProspectRecord | None,
     prospect_id: str | None,
     confidence: float,
+    grounded: bool = True,
 ) -> list[NextStep]:
-    """Primary action from the taxonomy first, then the secondary actions this turn calls for."""
+    """Primary action from the taxonomy first, then the secondary actions this turn calls for.
+
+    A person reviews the turn when the intent is uncertain, or when the answer needed the knowledge
+    base and no retrieved sentence fitted (the draft can only promise to follow up).
+    """
     about = f" ({', '.join(entities[:3])})" if entities else ""
     steps = [NextStep(primary_action, f"{intent.replace('_', ' ')}{about}")]
     if prospect is None:
@@ -105,13 +137,13 @@ def plan_next_steps(
         steps.append(NextStep("UPDATE_CRM", f"record {intent.replace('_', ' ')} on {prospect.prospect_id}"))
     if intent in FOLLOW_UP_INTENTS:
         steps.append(NextStep("SCHEDULE_FOLLOW_UP", "keep the conversation moving"))
+    reasons = []
     if confidence < settings.HUMAN_REVIEW_CONFIDENCE_THRESHOLD:
-        steps.append(
-            NextStep(
-                "FLAG_FOR_HUMAN_REVIEW",
-                f"confidence {confidence:.2f} below {settings.HUMAN_REVIEW_CONFIDENCE_THRESHOLD:.2f}",
-            )
-        )
+        reasons.append(f"confidence {confidence:.2f} below {settings.HUMAN_REVIEW_CONFIDENCE_THRESHOLD:.2f}")
+    if not grounded and intent not in ANSWERED_WITHOUT_KNOWLEDGE:
+        reasons.append("no knowledge-base sentence answers this; the draft only promises a follow-up")
+    if reasons:
+        steps.append(NextStep("FLAG_FOR_HUMAN_REVIEW", "; ".join(reasons)))
     return steps
 
 
@@ -130,13 +162,11 @@ def key_points_for(turn: TurnInput, entities: list[str], prospect: ProspectRecor
     return points
 
 
-def turn_confidence(intent_confidence: float, intent: str, knowledge: list[SearchResult]) -> float:
-    """Intent certainty, discounted when the answer needs knowledge the search did not find."""
-    if intent in NO_KNOWLEDGE_INTENTS or intent in {"complaint", "conversion_signal", "meeting_request"}:
-        return round(intent_confidence, 3)
-    best = max((r.vector_similarity or 0.0 for r in knowledge), default=0.0)
-    retrieval = min(1.0, max(0.0, (best - 0.2) / 0.4))
-    return round(0.75 * intent_confidence + 0.25 * retrieval, 3)
+def turn_confidence(intent_confidence: float) -> float:
+    """The turn's confidence: the calibrated probability that the intent, and so the primary action,
+    is right. Whether the draft found an answer is a separate review reason (see plan_next_steps), so
+    the score stays comparable with how often the agent is actually right."""
+    return round(intent_confidence, 3)
 
 
 def run_local_brain(turn: TurnInput, *, crm: CRMClient) -> TurnResult:
@@ -146,22 +176,37 @@ def run_local_brain(turn: TurnInput, *, crm: CRMClient) -> TurnResult:
     history_texts = [item.content for item in turn.history]
 
     message_vector = embed_query(turn.message)
-    prediction = classify_intent(turn.message, message_vector, last_agent_message=turn.last_from("agent"))
+    prediction = classify_intent(
+        turn.message,
+        message_vector,
+        last_agent_message=turn.last_from("agent"),
+        earlier_prospect_messages=earlier_prospect_messages(turn),
+    )
     runner_up, runner_score = prediction.runner_up
     if prediction.method == "context":
         reasoning.append(
             f"Short reply read against the agent's last message ({turn.last_from('agent')[:80]!r}): "
             f"intent {prediction.intent}."
         )
+    elif prediction.method == "follow_up":
+        reasoning.append(
+            f"Elliptical follow-up with no confident intent of its own: keeps the intent of "
+            f"{prediction.anchor[:80]!r}, {prediction.intent}."
+        )
     else:
         best_score = prediction.scores.get(prediction.intent, 0.0)
         reasoning.append(
             f"Intent {prediction.intent} by nearest examples (score {best_score:.2f}; "
-            f"runner-up {runner_up} {runner_score:.2f})."
+            f"runner-up {runner_up} {runner_score:.2f}; P(right) {prediction.confidence:.2f})."
         )
     sentiment, compound = classify_sentiment(turn.message, intent=prediction.intent)
     reasoning.append(f"Sentiment {sentiment} (VADER compound {compound:+.2f}, read with the intent).")
-    entities = extract_entities(turn.message, history=history_texts)
+    entities = extract_entities(
+        turn.message,
+        history=history_texts,
+        follow_up=bool(prediction.anchor) and not is_short_affirmative(turn.message),
+        accepts_offer=is_short_affirmative(turn.message),
+    )
     if entities:
         reasoning.append(f"Entities: {', '.join(entities)}.")
 
@@ -175,7 +220,7 @@ def run_local_brain(turn: TurnInput, *, crm: CRMClient) -> TurnResult:
         reasoning.append("No prospect id: no CRM lookup.")
 
     primary_action, knowledge_categories = intent_routing(prediction.intent)
-    query = search_query_for(turn)
+    query = search_query_for(turn, prediction)
     query_vector = message_vector if query == turn.message else embed_query(query)
     knowledge, call = search_knowledge_base(
         query,
@@ -200,7 +245,7 @@ def run_local_brain(turn: TurnInput, *, crm: CRMClient) -> TurnResult:
             "No knowledge-base sentence matched well enough; the draft promises a follow-up instead."
         )
 
-    confidence = turn_confidence(prediction.confidence, prediction.intent, knowledge)
+    confidence = turn_confidence(prediction.confidence)
     priority = choose_priority(prediction.intent, sentiment, prospect)
     steps = plan_next_steps(
         intent=prediction.intent,
@@ -209,6 +254,7 @@ def run_local_brain(turn: TurnInput, *, crm: CRMClient) -> TurnResult:
         prospect=prospect,
         prospect_id=turn.prospect_id,
         confidence=confidence,
+        grounded=bool(draft.cited_chunk_ids),
     )
     reasoning.append(
         f"Confidence {confidence:.2f}; priority {priority}; next steps {', '.join(s.action for s in steps)}."

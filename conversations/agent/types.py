@@ -80,6 +80,11 @@ class TurnResult:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     latency_ms: float = 0.0
+    # The prompt template version and estimated cost of the model call (model brain only).
+    prompt_version: str = ""
+    cost_usd: float = 0.0
+    # Claims the grounding guard found unbacked by the retrieved chunks or CRM data.
+    unsupported_claims: list[str] = field(default_factory=list)
 
     @property
     def primary_action(self) -> str:

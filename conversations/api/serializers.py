@@ -84,6 +84,12 @@ class ProcessMessageSerializer(serializers.Serializer):
         return value.strip() or None if value else None
 
 
+class ConversationTurnSerializer(serializers.Serializer):
+    """A new prospect message in a stored conversation (its stored history is the context)."""
+
+    current_prospect_message = CurrentMessageField()
+
+
 class MessageSerializer(serializers.ModelSerializer):
     class Meta:
         model = Message
@@ -101,6 +107,7 @@ class ActionableOutputSerializer(serializers.ModelSerializer):
             "knowledge_citations",
             "reasoning_trace",
             "degraded",
+            "unsupported_claims",
             "created_at",
         ]
 
@@ -127,6 +134,8 @@ class TurnSerializer(serializers.ModelSerializer):
             "latency_ms",
             "prompt_tokens",
             "completion_tokens",
+            "prompt_version",
+            "cost_usd",
             "created_at",
             "output",
         ]
@@ -187,8 +196,15 @@ def turn_response(stored: StoredTurn) -> dict[str, Any]:
         "tool_usage_log": [call.as_dict() for call in result.tool_log],
         "confidence_score": result.confidence,
         "reasoning_trace": result.reasoning_trace,
+        "unsupported_claims": result.unsupported_claims,
         "brain": result.brain,
         "model": result.model_name,
+        "prompt_version": result.prompt_version,
+        "usage": {
+            "prompt_tokens": result.prompt_tokens,
+            "completion_tokens": result.completion_tokens,
+            "cost_usd": round(result.cost_usd, 6),
+        },
         "degraded": result.degraded,
         "latency_ms": round(result.latency_ms, 2),
     }

@@ -5,7 +5,9 @@ from rest_framework.routers import DefaultRouter
 
 from conversations.api.views import ConversationViewSet, ProcessMessageView
 
-router = DefaultRouter(trailing_slash=True)
+router = DefaultRouter()
+# Clients may POST to .../turns or .../turns/: a slash redirect would drop the POST body.
+router.trailing_slash = "/?"
 router.register("conversations", ConversationViewSet, basename="conversation")
 
 urlpatterns = [

@@ -2,17 +2,33 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
-from conversations.agent.classifier import classify_intent, is_short_affirmative, offered_intent
+from conversations.agent.classifier import (
+    DEFAULT_CALIBRATION,
+    classify_intent,
+    fit_calibration,
+    follow_up_anchor,
+    intent_calibration,
+    is_elliptical_follow_up,
+    is_short_affirmative,
+    leave_one_out_margins,
+    offered_intent,
+)
 from conversations.models import Intent
 from knowledge.embeddings import embed_query
 
 pytestmark = pytest.mark.django_db
 
 
-def classify(message: str, last_agent_message: str = ""):
-    return classify_intent(message, embed_query(message), last_agent_message=last_agent_message)
+def classify(message: str, last_agent_message: str = "", earlier: list[str] | None = None):
+    return classify_intent(
+        message,
+        embed_query(message),
+        last_agent_message=last_agent_message,
+        earlier_prospect_messages=earlier or [],
+    )
 
 
 @pytest.mark.parametrize(
@@ -67,3 +83,87 @@ def test_edited_intents_are_picked_up_without_a_restart():
         ],
     )
     assert classify("Is there a reseller or partner program we could join?").intent == "partnership_inquiry"
+
+
+def test_calibration_is_fitted_by_leave_one_out_and_is_monotone():
+    calibration = intent_calibration()
+
+    # Fitted on the demo intents' own examples: a larger margin always means more confidence.
+    assert calibration.slope > 0
+    assert calibration.probability(0.0) < 0.6 < calibration.probability(0.2) < calibration.probability(0.4)
+
+
+def test_leave_one_out_calibration_matches_how_often_examples_are_right():
+    # Given four tight clusters, with a fifth that sits between two of them
+    rng = np.random.default_rng(7)
+    centres = rng.normal(size=(4, 16))
+    rows, labels = [], []
+    for label, centre in enumerate(centres):
+        for _ in range(20):
+            rows.append(centre + rng.normal(scale=0.6, size=16))
+            labels.append(label)
+    matrix = np.asarray(rows, dtype=np.float32)
+    matrix /= np.linalg.norm(matrix, axis=1, keepdims=True)
+    labels_array = np.asarray(labels, dtype=np.int32)
+
+    # When every example is classified by all the others
+    margins, correct = leave_one_out_margins(matrix, labels_array, np.ones(len(labels), bool), 4)
+    calibration = fit_calibration(margins, correct)
+
+    # Then the fitted probabilities average out to the leave-one-out accuracy
+    predicted = [calibration.probability(m) for m in margins]
+    assert sum(predicted) / len(predicted) == pytest.approx(correct.mean(), abs=0.05)
+
+
+def test_calibration_falls_back_to_the_default_without_mistakes_to_learn_from():
+    assert fit_calibration(np.linspace(0, 0.5, 50), np.ones(50, bool)) == DEFAULT_CALIBRATION
+
+
+@pytest.mark.parametrize(
+    ("message", "elliptical"),
+    [
+        ("What about Portuguese?", True),
+        ("and for 300 seats?", True),
+        ("Also Snowflake?", True),
+        ("The Enterprise tier?", True),
+        ("Do you support Portuguese?", False),
+        ("How much is the Standard plan per seat for a team of forty people?", False),
+        ("Yes, let's do it.", False),  # a yes is read against the agent's offer instead
+    ],
+)
+def test_elliptical_follow_up_detection(message, elliptical):
+    assert is_elliptical_follow_up(message) is elliptical
+
+
+def test_a_follow_up_that_only_swaps_the_plan_keeps_the_earlier_intent():
+    # Given a prospect who asked whether a plan is localised
+    earlier = ["Is the Premium plan available in Spanish?"]
+
+    # When they follow up with just another plan name
+    prediction = classify("And Basic?", earlier=earlier)
+
+    # Then the topic is still localisation, read from the earlier message
+    assert (prediction.intent, prediction.method) == ("localization_question", "follow_up")
+    assert prediction.anchor == earlier[0]
+    assert classify("And Basic?").intent != "localization_question"
+
+
+def test_a_follow_up_about_head_count_after_a_pricing_question_stays_pricing():
+    prediction = classify("And for the whole team?", earlier=["How much is the Premium plan per seat?"])
+
+    assert prediction.intent == "pricing_inquiry"
+    assert prediction.anchor
+
+
+def test_a_follow_up_confidently_about_something_else_keeps_its_own_intent():
+    prediction = classify("What about a free trial?", earlier=["How much is the Premium plan per seat?"])
+
+    assert (prediction.intent, prediction.method) == ("trial_request", "knn")
+    assert prediction.anchor == ""
+
+
+def test_a_chain_of_follow_ups_leads_back_to_the_first_full_question():
+    earlier = ["Does the dashboard come in Spanish?", "French too?"]
+
+    assert follow_up_anchor(earlier) == earlier[0]
+    assert classify("And German?", earlier=earlier).intent == "localization_question"

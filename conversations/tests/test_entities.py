@@ -46,3 +46,27 @@ def test_specific_entity_hides_its_generic_parent():
 
 def test_lowercase_plan_words_without_a_plan_noun_are_not_plans():
     assert extract_entities("We need standard reports") == []
+
+
+def test_an_elliptical_follow_up_carries_the_plan_under_discussion():
+    history = ["How much is the Enterprise plan?", "Enterprise is quoted per seat."]
+
+    assert extract_entities("And for 300 seats?", history=history, follow_up=True) == [
+        "enterprise plan",
+        "300 seats",
+    ]
+    # Without the follow-up reading, nothing points back at the plan.
+    assert extract_entities("And for 300 seats?", history=history) == ["300 seats"]
+
+
+def test_a_follow_up_with_a_subject_of_its_own_does_not_borrow_the_plan():
+    history = ["Is the Premium plan available in Spanish?"]
+
+    assert extract_entities("What about Portuguese?", history=history, follow_up=True) == ["portuguese"]
+
+
+def test_the_it_in_a_yes_is_the_offer_not_a_plan():
+    history = ["The Standard plan seems right.", "Shall I set up your subscription?"]
+
+    assert extract_entities("Yes, let's do it.", history=history, accepts_offer=True) == []
+    assert extract_entities("Yes, that one please.", history=history, accepts_offer=True) == ["standard plan"]

@@ -32,6 +32,10 @@ class EvalRunSerializer(serializers.ModelSerializer):
             "model_name",
             "case_count",
             "metrics",
+            "prompt_tokens",
+            "completion_tokens",
+            "cost_usd",
+            "degraded_cases",
             "started_at",
             "finished_at",
         ]

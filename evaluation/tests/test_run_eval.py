@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import io
 import json
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import timezone
 
 from conversations.models import Conversation, Message
 from crm.models import Interaction
+from evaluation.compare import LOWER_IS_BETTER
 from evaluation.metrics import METRIC_NAMES
 from evaluation.models import EvalRun
 
@@ -151,3 +154,119 @@ def test_report_pages_show_metrics_to_staff_only(client, admin_client, stored_ru
 
     admin_page = admin_client.get(f"/admin/evaluation/evalrun/{stored_run.pk}/change/").content.decode()
     assert "tiny_001" in admin_page
+
+
+def test_run_eval_records_model_usage_in_the_report_and_the_run(tiny_dataset, tmp_path):
+    report_path = tmp_path / "report.json"
+
+    call_command("run_eval", "--dataset", str(tiny_dataset), "--brain", "local", "--json", str(report_path))
+
+    report = json.loads(report_path.read_text())
+    assert report["usage"] == {
+        "prompt_tokens": 0,
+        "completion_tokens": 0,
+        "total_tokens": 0,
+        "cost_usd": 0.0,
+        "cost_usd_per_case": 0.0,
+        "degraded_cases": 0,
+    }
+    predicted = report["per_case"][0]["predicted"]
+    assert (predicted["prompt_tokens"], predicted["completion_tokens"], predicted["cost_usd"]) == (0, 0, 0.0)
+    assert report["review_threshold"]["wrong"] == 0
+    run = EvalRun.objects.get(pk=report["run_id"])
+    assert (run.prompt_tokens, run.completion_tokens, run.cost_usd, run.degraded_cases) == (0, 0, 0.0, 0)
+
+
+def baseline_run(dataset_path, **metrics) -> EvalRun:
+    from evaluation.datasets import load_dataset
+
+    dataset = load_dataset(dataset_path)
+    return EvalRun.objects.create(
+        dataset_name=dataset.name,
+        dataset_hash=dataset.sha256,
+        brain="local",
+        model_name="local:knn-minilm+vader+templates",
+        case_count=2,
+        # By default every metric is at its worst, so only what a test sets can regress.
+        metrics={name: metrics.get(name, 1e6 if name in LOWER_IS_BETTER else 0.0) for name in METRIC_NAMES},
+        started_at=timezone.now(),
+    )
+
+
+def test_compare_passes_when_nothing_got_worse(tiny_dataset):
+    baseline = baseline_run(tiny_dataset)
+    out = io.StringIO()
+
+    call_command("run_eval", "--dataset", str(tiny_dataset), "--compare", str(baseline.pk), stdout=out)
+
+    output = out.getvalue()
+    assert f"Compared with run {baseline.pk}" in output
+    assert f"No metric regressed against run {baseline.pk}." in output
+    assert EvalRun.objects.count() == 2
+
+
+def test_compare_fails_when_a_metric_dropped_more_than_allowed(tiny_dataset):
+    baseline = baseline_run(tiny_dataset, response_bleu=1.0)
+    out = io.StringIO()
+
+    with pytest.raises(CommandError, match=r"regressed against run \d+: response_bleu"):
+        call_command("run_eval", "--dataset", str(tiny_dataset), "--compare", str(baseline.pk), stdout=out)
+
+    assert "REGRESSION" in out.getvalue()
+    # With a looser allowance the same comparison passes.
+    call_command(
+        "run_eval",
+        "--dataset",
+        str(tiny_dataset),
+        "--compare",
+        str(baseline.pk),
+        "--max-drop",
+        "1.0",
+        stdout=io.StringIO(),
+    )
+
+
+def test_compare_gates_latency_relatively_unless_told_to_ignore_it(tiny_dataset):
+    baseline = baseline_run(tiny_dataset, latency_p50_ms=0.01, latency_p95_ms=0.01)
+
+    with pytest.raises(CommandError, match="latency_p50_ms, latency_p95_ms"):
+        call_command(
+            "run_eval", "--dataset", str(tiny_dataset), "--compare", str(baseline.pk), stdout=io.StringIO()
+        )
+    call_command(
+        "run_eval",
+        "--dataset",
+        str(tiny_dataset),
+        "--compare",
+        str(baseline.pk),
+        "--ignore-latency",
+        stdout=io.StringIO(),
+    )
+
+
+def test_compare_with_an_unknown_run_fails_before_running(tiny_dataset):
+    with pytest.raises(CommandError, match="no stored evaluation run with id 999999"):
+        call_command("run_eval", "--dataset", str(tiny_dataset), "--compare", "999999")
+    assert not EvalRun.objects.exists()
+
+
+def test_compare_refuses_a_run_on_another_dataset_unless_forced(tiny_dataset):
+    baseline = baseline_run(tiny_dataset)
+    EvalRun.objects.filter(pk=baseline.pk).update(dataset_hash="0" * 64)
+
+    with pytest.raises(CommandError, match="not comparable; pass --force"):
+        call_command("run_eval", "--dataset", str(tiny_dataset), "--compare", str(baseline.pk))
+    assert EvalRun.objects.count() == 1
+
+    err = io.StringIO()
+    call_command(
+        "run_eval",
+        "--dataset",
+        str(tiny_dataset),
+        "--compare",
+        str(baseline.pk),
+        "--force",
+        stdout=io.StringIO(),
+        stderr=err,
+    )
+    assert "Warning: run" in err.getvalue()

@@ -1,0 +1,184 @@
+"""The model's final answer: its JSON schema (labels as enums from the taxonomy) and its validation.
+
+The schema is sent as strict structured output, and the same schema is checked here before the
+answer is used, because not every OpenAI-compatible server enforces it (and a truncated answer
+is never valid). :func:`check_schema` understands exactly the JSON-schema subset the schema uses.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from conversations.models import Intent
+
+SCHEMA_NAME = "sales_turn"
+SENTIMENTS = ("positive", "neutral", "negative")
+PRIORITIES = ("low", "medium", "high")
+# The taxonomy's secondary actions (../shared/data/taxonomy.json); the primary action is not asked
+# for, it follows from the intent through the Intent table.
+SECONDARY_ACTIONS: dict[str, str] = {
+    "UPDATE_CRM": "Write what this turn revealed (stage, interest, notes) to the prospect's CRM record.",
+    "SCHEDULE_FOLLOW_UP": "Plan a follow-up touch with the prospect.",
+    "FLAG_FOR_HUMAN_REVIEW": "Low confidence, risky or unusual turn: a person should check the draft "
+    "before it is sent.",
+    "CREATE_LEAD": "The prospect id is unknown to the CRM: create the lead.",
+}
+DEMO_INTENTS_FILE = Path(__file__).resolve().parent.parent / "demo" / "intents.json"
+MAX_LIST_ITEMS = 12
+
+
+class InvalidOutput(ValueError):
+    """The model's answer is not JSON or does not match the schema; the message says why."""
+
+
+@dataclass(frozen=True)
+class IntentOption:
+    name: str
+    description: str
+    primary_action: str
+
+
+@dataclass
+class ModelAnswer:
+    intent: str
+    sentiment: str
+    priority: str
+    entities: list[str]
+    key_points: list[str]
+    secondary_actions: list[tuple[str, str]]
+    reply_draft: str
+    cited_chunk_ids: list[int]
+    confidence: float
+    reasoning: str
+
+
+def intent_options() -> list[IntentOption]:
+    """The active intents from the Intent table; the demo intents when the table is still empty."""
+    rows = list(Intent.objects.filter(is_active=True).values_list("name", "description", "primary_action"))
+    if not rows:
+        data = json.loads(DEMO_INTENTS_FILE.read_text())
+        rows = [(item["name"], item["description"], item["primary_action"]) for item in data]
+    return [IntentOption(*row) for row in rows]
+
+
+def _strings(description: str) -> dict[str, Any]:
+    return {"type": "array", "items": {"type": "string"}, "description": description}
+
+
+def answer_schema(intents: list[str]) -> dict[str, Any]:
+    """The strict JSON schema of the final answer (every property required, no extras)."""
+    properties: dict[str, Any] = {
+        "intent": {"type": "string", "enum": intents},
+        "sentiment": {"type": "string", "enum": list(SENTIMENTS)},
+        "priority": {"type": "string", "enum": list(PRIORITIES)},
+        "entities": _strings("Products, plans, tools, languages, team sizes, amounts the prospect mentions."),
+        "key_points": _strings("Short internal notes for the sales team."),
+        "secondary_actions": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "action": {"type": "string", "enum": list(SECONDARY_ACTIONS)},
+                    "reason": {"type": "string"},
+                },
+                "required": ["action", "reason"],
+                "additionalProperties": False,
+            },
+        },
+        "reply_draft": {"type": "string", "description": "The reply to send to the prospect."},
+        "cited_chunk_ids": {
+            "type": "array",
+            "items": {"type": "integer"},
+            "description": "Ids of the knowledge-base chunks the reply draft relies on.",
+        },
+        "confidence": {"type": "number", "description": "0 to 1: how sure you are of intent and reply."},
+        "reasoning": {"type": "string", "description": "One to three sentences for the sales team."},
+    }
+    return {
+        "type": "object",
+        "properties": properties,
+        "required": list(properties),
+        "additionalProperties": False,
+    }
+
+
+def response_format(schema: dict[str, Any]) -> dict[str, Any]:
+    """The ``response_format`` argument asking for strict structured output against ``schema``."""
+    return {"type": "json_schema", "json_schema": {"name": SCHEMA_NAME, "strict": True, "schema": schema}}
+
+
+_TYPES: dict[str, tuple[type, ...]] = {
+    "object": (dict,),
+    "array": (list,),
+    "string": (str,),
+    "integer": (int,),
+    "number": (int, float),
+    "boolean": (bool,),
+}
+
+
+def check_schema(value: Any, schema: dict[str, Any], path: str = "$") -> list[str]:
+    """Every way ``value`` breaks ``schema`` (type, enum, required, additionalProperties, items)."""
+    expected = schema.get("type")
+    if expected:
+        # bool is an int subclass in Python but not a JSON number.
+        if not isinstance(value, _TYPES[expected]) or (isinstance(value, bool) and expected != "boolean"):
+            return [f"{path}: expected {expected}, got {type(value).__name__}"]
+        if expected == "number" and not math.isfinite(value):
+            return [f"{path}: expected a finite number"]
+    if "enum" in schema and value not in schema["enum"]:
+        return [f"{path}: {value!r} is not one of the allowed values"]
+    errors: list[str] = []
+    if expected == "object":
+        properties = schema.get("properties", {})
+        errors.extend(f"{path}: missing {key!r}" for key in schema.get("required", []) if key not in value)
+        if schema.get("additionalProperties") is False:
+            errors.extend(f"{path}: unexpected property {key!r}" for key in value if key not in properties)
+        for key, sub_schema in properties.items():
+            if key in value:
+                errors.extend(check_schema(value[key], sub_schema, f"{path}.{key}"))
+    elif expected == "array" and "items" in schema:
+        for index, item in enumerate(value):
+            errors.extend(check_schema(item, schema["items"], f"{path}[{index}]"))
+    return errors
+
+
+def parse_answer(content: str | None, schema: dict[str, Any]) -> ModelAnswer:
+    """Parse and validate the model's final message; raise :class:`InvalidOutput` with the reasons."""
+    if not content or not content.strip():
+        raise InvalidOutput("the answer was empty")
+    try:
+        data = json.loads(content)
+    except json.JSONDecodeError as exc:
+        raise InvalidOutput(f"not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})") from exc
+    errors = check_schema(data, schema)
+    if not errors and not 0.0 <= data["confidence"] <= 1.0:
+        errors.append(f"$.confidence: {data['confidence']} is not between 0 and 1")
+    if not errors and not data["reply_draft"].strip():
+        errors.append("$.reply_draft: must not be empty")
+    if errors:
+        shown = "; ".join(errors[:5]) + (f" (and {len(errors) - 5} more)" if len(errors) > 5 else "")
+        raise InvalidOutput(f"does not match the schema: {shown}")
+    actions: dict[str, str] = {}
+    for item in data["secondary_actions"]:
+        actions.setdefault(item["action"], item["reason"].strip())
+    return ModelAnswer(
+        intent=data["intent"],
+        sentiment=data["sentiment"],
+        priority=data["priority"],
+        entities=_clean(data["entities"]),
+        key_points=_clean(data["key_points"]),
+        secondary_actions=list(actions.items()),
+        reply_draft=data["reply_draft"].strip(),
+        cited_chunk_ids=list(dict.fromkeys(data["cited_chunk_ids"])),
+        confidence=float(data["confidence"]),
+        reasoning=data["reasoning"].strip(),
+    )
+
+
+def _clean(items: list[str]) -> list[str]:
+    return list(dict.fromkeys(item.strip() for item in items if item.strip()))[:MAX_LIST_ITEMS]

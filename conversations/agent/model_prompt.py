@@ -1,0 +1,143 @@
+"""The model brain's prompts: versioned template files rendered with the turn's data as delimited blocks.
+
+Templates live in ``prompts/<version>/`` (``string.Template`` syntax, so JSON braces need no escaping).
+Knowledge-base text, CRM fields and prospect messages go inside ``<knowledge_base>``, ``<crm_record>``,
+``<conversation>`` and ``<current_message>`` blocks with ``<`` and ``>`` escaped, so nothing in the
+data can close a block and pose as instructions; the system prompt says the blocks are data.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+from string import Template
+from typing import Any
+
+from django.conf import settings
+
+from conversations.agent.model_output import SECONDARY_ACTIONS, IntentOption
+from conversations.agent.types import HistoryMessage, TurnInput
+from crm.client import ProspectRecord
+from knowledge.search import SearchResult
+
+PROMPT_VERSION = "turn-v1"
+PROMPTS_DIR = Path(__file__).resolve().parent / "prompts"
+
+
+@cache
+def _template(version: str, name: str) -> Template:
+    return Template((PROMPTS_DIR / version.replace("-", "_") / name).read_text())
+
+
+def render(name: str, **values: object) -> str:
+    """Render one template file of the current prompt version."""
+    return _template(PROMPT_VERSION, name).substitute(values).strip()
+
+
+@cache
+def tool_definitions() -> list[dict[str, Any]]:
+    """The ``tools`` argument: the function tools the model may call (from the version's tools.json)."""
+    return json.loads((PROMPTS_DIR / PROMPT_VERSION.replace("-", "_") / "tools.json").read_text())
+
+
+def escape_data(text: str) -> str:
+    """Make ``text`` safe inside a delimited block: without ``<`` it cannot open or close a tag."""
+    return text.replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _attribute(value: object) -> str:
+    return escape_data(str(value)).replace('"', "&quot;")
+
+
+def format_chunks(results: list[SearchResult]) -> str:
+    """Knowledge-base chunks, one ``<chunk id=...>`` element each, for a prompt or a tool result."""
+    if not results:
+        return "(no matching chunks)"
+    return "\n".join(
+        f'<chunk id="{r.chunk_id}" document="{_attribute(r.document_slug)}" '
+        f'title="{_attribute(r.document_title)}" section="{_attribute(r.heading_path)}">\n'
+        f"{escape_data(r.text.strip())}\n</chunk>"
+        for r in results
+    )
+
+
+def format_prospect(prospect: ProspectRecord | None, prospect_id: str | None, *, lookup_ok: bool) -> str:
+    """The CRM record as JSON, or a sentence saying why there is none."""
+    if prospect is not None:
+        return escape_data(json.dumps(prospect.as_dict(), ensure_ascii=False, default=str, indent=1))
+    if not prospect_id:
+        return "(no prospect id was given: an unknown prospect)"
+    if not lookup_ok:
+        return f"(the CRM could not be reached for prospect id {escape_data(prospect_id)!r})"
+    return f"(prospect id {escape_data(prospect_id)!r} is unknown to the CRM: a new lead)"
+
+
+def format_history(history: list[HistoryMessage]) -> str:
+    if not history:
+        return "(no earlier messages)"
+    return "\n".join(
+        f'<message sender="{_attribute(item.sender)}"'
+        + (f' time="{item.timestamp.isoformat()}"' if item.timestamp else "")
+        + f">{escape_data(item.content)}</message>"
+        for item in history
+    )
+
+
+def system_prompt(intents: list[IntentOption]) -> str:
+    return render(
+        "system.md",
+        intents="\n".join(f"- {i.name}: {i.description} ({i.primary_action})" for i in intents),
+        secondary_actions="\n".join(f"- {name}: {text}" for name, text in SECONDARY_ACTIONS.items()),
+        review_threshold=f"{settings.HUMAN_REVIEW_CONFIDENCE_THRESHOLD:.2f}",
+    )
+
+
+def user_prompt(
+    turn: TurnInput,
+    *,
+    knowledge: list[SearchResult],
+    prospect: ProspectRecord | None,
+    crm_lookup_ok: bool,
+) -> str:
+    return render(
+        "user.md",
+        crm_record=format_prospect(prospect, turn.prospect_id, lookup_ok=crm_lookup_ok),
+        knowledge_base=format_chunks(knowledge),
+        conversation=format_history(turn.history),
+        current_message=escape_data(turn.message),
+    )
+
+
+def initial_messages(
+    turn: TurnInput,
+    *,
+    intents: list[IntentOption],
+    knowledge: list[SearchResult],
+    prospect: ProspectRecord | None,
+    crm_lookup_ok: bool,
+) -> list[dict[str, Any]]:
+    """The system and user messages of a turn's first model call."""
+    return [
+        {"role": "system", "content": system_prompt(intents)},
+        {
+            "role": "user",
+            "content": user_prompt(turn, knowledge=knowledge, prospect=prospect, crm_lookup_ok=crm_lookup_ok),
+        },
+    ]
+
+
+def format_repair(error: str) -> str:
+    return render("repair_format.md", error=error)
+
+
+def grounding_repair(claims: list[str]) -> str:
+    return render("repair_grounding.md", claims=", ".join(f'"{claim}"' for claim in claims))
+
+
+def tool_result_chunks(results: list[SearchResult]) -> str:
+    return f"<knowledge_base>\n{format_chunks(results)}\n</knowledge_base>"
+
+
+def tool_result_prospect(prospect: ProspectRecord | None, prospect_id: str, *, lookup_ok: bool) -> str:
+    return f"<crm_record>\n{format_prospect(prospect, prospect_id, lookup_ok=lookup_ok)}\n</crm_record>"

@@ -1,0 +1,169 @@
+"""A scripted OpenAI-compatible Chat Completions server on 127.0.0.1, for tests.
+
+A real HTTP server (``ThreadingHTTPServer`` in a thread, free port) answers ``POST .../chat/completions``
+from a queue of scripted replies and records every request body, so tests can assert what our client
+sent and script what the "model" does: answer, call a tool, send malformed JSON, rate-limit, fail or
+stall. A reply may also be a function of the request (to cite the chunk ids the prompt listed).
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from salesagent.testing import free_port
+
+
+@dataclass
+class Reply:
+    """One scripted HTTP response; ``delay`` seconds pass before it is sent."""
+
+    status: int = 200
+    body: Any = None
+    headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0
+
+
+Script = Reply | Callable[[dict[str, Any]], Reply]
+_ids = itertools.count(1)
+
+
+def _completion(message: dict[str, Any], finish_reason: str, usage: tuple[int, int], model: str) -> dict:
+    return {
+        "id": f"chatcmpl-fake-{next(_ids)}",
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": model,
+        "choices": [{"index": 0, "message": message, "finish_reason": finish_reason, "logprobs": None}],
+        "usage": {
+            "prompt_tokens": usage[0],
+            "completion_tokens": usage[1],
+            "total_tokens": usage[0] + usage[1],
+        },
+    }
+
+
+def answer(content: dict[str, Any] | str, *, usage: tuple[int, int] = (100, 20), model: str = "") -> Reply:
+    """A final assistant message; a dict is sent as its JSON text, a string as is (e.g. malformed)."""
+    text = content if isinstance(content, str) else json.dumps(content)
+    return Reply(body=_completion({"role": "assistant", "content": text}, "stop", usage, model))
+
+
+def tool_call(
+    name: str, arguments: dict[str, Any], *, call_id: str = "call_1", usage: tuple[int, int] = (100, 10)
+) -> Reply:
+    """An assistant message asking for one function tool call."""
+    message = {
+        "role": "assistant",
+        "content": None,
+        "tool_calls": [
+            {
+                "id": call_id,
+                "type": "function",
+                "function": {"name": name, "arguments": json.dumps(arguments)},
+            }
+        ],
+    }
+    return Reply(body=_completion(message, "tool_calls", usage, ""))
+
+
+def error(status: int, message: str = "scripted error", *, headers: dict[str, str] | None = None) -> Reply:
+    """An OpenAI-style error response."""
+    body = {"error": {"message": message, "type": "server_error", "param": None, "code": None}}
+    return Reply(status=status, body=body, headers=headers or {})
+
+
+class FakeOpenAI:
+    """The server; ``enqueue`` replies, read ``requests`` (decoded JSON bodies) afterwards."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.requests: list[dict[str, Any]] = []
+        self.paths: list[str] = []
+        self.headers: list[dict[str, str]] = []
+        self._script: deque[Script] = deque()
+        self._lock = threading.Lock()
+        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), self._handler_class())
+        # A stalled reply must not keep the test process waiting when the server stops.
+        self._server.daemon_threads = True
+        self._server.block_on_close = False
+        self._thread = threading.Thread(target=self._server.serve_forever, name="fake-openai", daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    def enqueue(self, *replies: Script) -> None:
+        with self._lock:
+            self._script.extend(replies)
+
+    @property
+    def pending(self) -> int:
+        with self._lock:
+            return len(self._script)
+
+    def start(self) -> FakeOpenAI:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def _next_reply(self, request: dict[str, Any]) -> Reply:
+        with self._lock:
+            scripted = self._script.popleft() if self._script else None
+        if scripted is None:
+            return error(500, "fake server: no scripted reply left")
+        reply = scripted(request) if callable(scripted) else scripted
+        if reply.status == 200 and isinstance(reply.body, dict) and not reply.body.get("model"):
+            reply.body["model"] = request.get("model", "")
+        return reply
+
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length)
+                try:
+                    request = json.loads(raw or b"{}")
+                except json.JSONDecodeError:
+                    request = {"_raw": raw.decode(errors="replace")}
+                with fake._lock:
+                    fake.requests.append(request)
+                    fake.paths.append(self.path)
+                    fake.headers.append(dict(self.headers))
+                if not self.path.rstrip("/").endswith("/chat/completions"):
+                    reply = error(404, f"fake server: no route {self.path}")
+                else:
+                    reply = fake._next_reply(request)
+                if reply.delay:
+                    time.sleep(reply.delay)
+                payload = reply.body if isinstance(reply.body, bytes | str) else json.dumps(reply.body)
+                data = payload.encode() if isinstance(payload, str) else payload
+                try:
+                    self.send_response(reply.status)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(data)))
+                    for name, value in reply.headers.items():
+                        self.send_header(name, value)
+                    self.end_headers()
+                    self.wfile.write(data)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client gave up (a timeout test); nothing to deliver
+
+            def log_message(self, format: str, *args: Any) -> None:  # quiet: tests read requests, not logs
+                pass
+
+        return Handler
