@@ -1,8 +1,9 @@
 """Project-wide test fixtures: demo data in the test database, API clients, and real background services.
 
-``redis_url`` starts a private Redis server on a free loopback port and ``celery_worker`` a real
-Celery worker process consuming from it against the test database, for the tests that must prove
-work really goes through the broker.
+``fake_openai`` is a scripted OpenAI-compatible server on 127.0.0.1 and ``model_settings`` points the
+app's model brain at it. ``redis_url`` starts a private Redis server on a free loopback port and
+``celery_worker`` a real Celery worker process consuming from it against the test database, for the
+tests that must prove work really goes through the broker.
 """
 
 from __future__ import annotations
@@ -13,11 +14,14 @@ from collections.abc import Iterator
 
 import pytest
 import redis
+from django.core.cache import cache
 from django.core.management import call_command
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from conversations.agent import model_client
 from salesagent.celery import app as celery_app
+from salesagent.fake_openai import FakeOpenAI
 from salesagent.testing import free_port, start_celery_worker, wait_for_worker, wait_until
 
 
@@ -123,3 +127,32 @@ def celery_worker(celery_broker, tmp_path) -> Iterator[subprocess.Popen]:
                 process.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 process.kill()
+
+
+@pytest.fixture
+def fake_openai() -> Iterator[FakeOpenAI]:
+    """A scripted Chat Completions server on a free 127.0.0.1 port."""
+    server = FakeOpenAI().start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def model_settings(settings, fake_openai, monkeypatch):
+    """The app configured for the model brain against ``fake_openai``, with a clean breaker."""
+    settings.OPENAI_BASE_URL = fake_openai.base_url
+    settings.OPENAI_API_KEY = "test-key"
+    settings.OPENAI_MODEL = "gpt-test"
+    settings.AGENT_BRAIN = "openai"
+    settings.OPENAI_TIMEOUT_SECONDS = 5.0
+    settings.OPENAI_MAX_RETRIES = 1
+    settings.OPENAI_MAX_TOOL_ROUNDS = 3
+    settings.MODEL_BREAKER_FAILURES = 3
+    settings.MODEL_BREAKER_COOLDOWN_SECONDS = 60
+    # Real backoff would only slow the suite down; its shape has its own unit test.
+    monkeypatch.setattr(model_client, "BACKOFF_BASE_SECONDS", 0.01)
+    cache.clear()
+    yield settings
+    cache.clear()

@@ -14,6 +14,7 @@ from crm.models import Interaction
 from evaluation.compare import LOWER_IS_BETTER
 from evaluation.metrics import METRIC_NAMES
 from evaluation.models import EvalRun
+from salesagent.fake_openai import answer as fake_answer
 
 pytestmark = pytest.mark.django_db
 
@@ -270,3 +271,44 @@ def test_compare_refuses_a_run_on_another_dataset_unless_forced(tiny_dataset):
         stderr=err,
     )
     assert "Warning: run" in err.getvalue()
+
+
+def test_run_eval_with_the_model_brain_records_tokens_and_cost(
+    tiny_dataset, tmp_path, model_settings, fake_openai
+):
+    # Given an OpenAI-compatible endpoint that answers every turn (the warm-up turn is local)
+    def reply(request):
+        return fake_answer(
+            {
+                "intent": "pricing_inquiry",
+                "sentiment": "neutral",
+                "priority": "medium",
+                "entities": [],
+                "key_points": ["Asks about a price"],
+                "secondary_actions": [],
+                "reply_draft": "Happy to help with that.",
+                "cited_chunk_ids": [],
+                "confidence": 0.8,
+                "reasoning": "A pricing question.",
+            },
+            usage=(1000, 200),
+        )
+
+    fake_openai.enqueue(reply, reply)
+    report_path = tmp_path / "model.json"
+
+    # When the dataset is evaluated with the model brain
+    call_command("run_eval", "--dataset", str(tiny_dataset), "--brain", "openai", "--json", str(report_path))
+
+    # Then both cases went to the model, and the tokens and the estimated cost are reported and stored
+    report = json.loads(report_path.read_text())
+    assert len(fake_openai.requests) == 2
+    assert report["brain"] == "openai"
+    assert [case["predicted"]["brain"] for case in report["per_case"]] == ["openai", "openai"]
+    assert report["usage"]["prompt_tokens"] == 2000
+    assert report["usage"]["completion_tokens"] == 400
+    expected_cost = 2 * (1000 * 0.15 + 200 * 0.60) / 1_000_000
+    assert report["usage"]["cost_usd"] == pytest.approx(expected_cost)
+    run = EvalRun.objects.get(pk=report["run_id"])
+    assert (run.prompt_tokens, run.completion_tokens) == (2000, 400)
+    assert float(run.cost_usd) == pytest.approx(expected_cost)
