@@ -31,6 +31,7 @@ demo: migrate  ## load the demo knowledge base, prospects and intents
 	$(PY) manage.py load_demo
 
 run: demo  ## serve on http://$(HOST):$(PORT) with a demo API token
+	$(PY) manage.py collectstatic --noinput -v0  # WhiteNoise serves the admin's CSS and JS from var/static
 	@TOKEN=$$($(PY) manage.py create_api_token demo --staff); \
 	echo ""; \
 	echo "Demo API token: $$TOKEN"; \
