@@ -45,7 +45,8 @@ class Dataset:
 
 
 def resolve_dataset_path(value: str | None) -> Path:
-    """A path as given, or the name of a bundled dataset (``dev_dataset``, ``seed_golden_dataset``)."""
+    """A path as given, or the name of a bundled dataset (``dev_dataset``, ``seed_golden_dataset``,
+    ``challenge_dataset``)."""
     if not value:
         return DEFAULT_DATASET
     path = Path(value)

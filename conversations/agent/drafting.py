@@ -19,8 +19,8 @@ from knowledge.search import SearchResult
 
 SENTENCE_RE = re.compile(r"(?<=[.!?])\s+|\n+")
 LIST_MARKER_RE = re.compile(r"^\s*([-*+]|\d+[.)])\s+")
-MAX_SENTENCES = 2
-MIN_SENTENCE_SIMILARITY = 0.3
+MAX_SENTENCES = 3
+MIN_SENTENCE_SIMILARITY = 0.25
 # Sentences that mention what the prospect mentioned (a plan, a tool, a number) are preferred.
 ENTITY_BONUS = 0.08
 NUMBER_BONUS = 0.03

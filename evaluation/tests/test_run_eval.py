@@ -121,9 +121,14 @@ def test_bundled_datasets_load_by_name():
 
     dev = load_dataset(resolve_dataset_path(None))
     seed = load_dataset(resolve_dataset_path("seed_golden_dataset"))
+    challenge = load_dataset(resolve_dataset_path("challenge_dataset"))
     assert dev.name == "dev_dataset"
     assert len(dev.cases) == 36
     assert len(seed.cases) == 10
+    assert len(challenge.cases) == 68
+    assert {case.expected["intent"] for case in challenge.cases} == {
+        case.expected["intent"] for case in dev.cases
+    }
 
 
 @pytest.fixture

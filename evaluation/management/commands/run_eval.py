@@ -36,7 +36,8 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
             "--dataset",
-            help="Path to a dataset JSON file, or a bundled dataset name (dev_dataset, seed_golden_dataset).",
+            help="Path to a dataset JSON file, or a bundled dataset name "
+            "(dev_dataset, seed_golden_dataset, challenge_dataset).",
         )
         parser.add_argument("--brain", choices=BRAINS, help="Brain to evaluate (default: AGENT_BRAIN).")
         parser.add_argument(
