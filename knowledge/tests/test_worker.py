@@ -96,9 +96,19 @@ def _sections(version: str, count: int) -> str:
     )
 
 
-def test_worker_killed_mid_task_converges_on_redelivery(staff_api_client, celery_broker, tmp_path):
-    # Given an indexed document big enough that re-embedding it takes a few seconds
+@pytest.fixture
+def manual_document() -> Document:
+    """A committed document indexed inline, before the broker is switched on."""
     document, _ = document_upsert(slug="manual", title="Manual", body=_sections("old", 5))
+    return document
+
+
+def test_worker_killed_mid_task_converges_on_redelivery(
+    manual_document, staff_api_client, celery_broker, tmp_path
+):
+    # Given an indexed document whose next version takes a few seconds to embed
+    document = manual_document
+    assert document.chunks.count() == 5
     queue = redis.Redis.from_url(celery_broker)
     log = tmp_path / "worker.log"
     # Redelivery waits for the visibility timeout; keep it short so the test does not wait 10 minutes.
