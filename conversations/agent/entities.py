@@ -105,6 +105,16 @@ GAZETTEER: dict[str, str] = {
     "invoice": r"invoices?|invoicing",
     "installments": r"install?ments?",
     "purchase order": r"purchase orders?",
+    # currencies
+    # (each ends in \b: "eur" must not match "Europe")
+    "usd": r"(?:usd|us dollars?|dollars?)\b",
+    "eur": r"(?:eur|euros?)\b",
+    "gbp": r"(?:gbp|british pounds?|pounds? sterling|sterling)\b",
+    "brl": r"(?:brl|reais|brazilian reals?)\b",
+    # identity providers (SSO)
+    "okta": r"okta",
+    "azure ad": r"azure ad|azure active directory|entra id",
+    "google workspace": r"google workspace|g suite",
     # commercial topics
     "volume discount": r"volume discounts?|bulk (discounts?|purchases?|pricing)",
     "discount": r"discounts?(?!.*volume)",

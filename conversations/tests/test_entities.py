@@ -70,3 +70,10 @@ def test_the_it_in_a_yes_is_the_offer_not_a_plan():
 
     assert extract_entities("Yes, let's do it.", history=history, accepts_offer=True) == []
     assert extract_entities("Yes, that one please.", history=history, accepts_offer=True) == ["standard plan"]
+
+
+def test_currencies_and_identity_providers_are_entities():
+    assert extract_entities("Can we pay in euros or only in US dollars?") == ["eur", "usd"]
+    assert extract_entities("Is it possible to pay in BRL?") == ["brl"]
+    assert "eur" not in extract_entities("Our data must stay in Europe.")
+    assert extract_entities("Does SSO work with Okta or Azure AD?") == ["sso", "okta", "azure ad"]
