@@ -55,22 +55,9 @@ class AnalysisResultInline(ReadOnlyInlineMixin, admin.StackedInline):
         "tool_usage",
         "reasoning_trace",
     )
-    readonly_fields = (
-        "intent",
-        "sentiment",
-        "priority",
-        "confidence",
-        "brain",
-        "model_name",
-        "latency_ms",
-        "degraded",
-        "analysed_message",
-        "entities",
-        "key_points",
-        "response_text",
-        "next_steps",
-        "tool_usage",
-        "reasoning_trace",
+    # Everything shown is read-only: the flattened field layout.
+    readonly_fields = tuple(
+        name for entry in fields for name in (entry if isinstance(entry, tuple) else (entry,))
     )
     ordering = ("created_at",)
     show_change_link = True

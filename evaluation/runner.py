@@ -8,7 +8,6 @@ results are kept.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from time import perf_counter
 from typing import Any
@@ -17,7 +16,7 @@ import numpy as np
 from django.db import transaction
 from django.utils import timezone
 
-from conversations.agent.grounding import find_unsupported_claims
+from conversations.agent.grounding import evidence_texts, find_unsupported_claims
 from conversations.agent.types import TurnResult
 from conversations.services import turn_process
 from evaluation.datasets import Dataset, GoldenCase
@@ -36,13 +35,6 @@ def draft_similarities(hypotheses: list[str], references: list[str]) -> list[flo
     return [float(value) for value in np.sum(vectors[:count] * vectors[count:], axis=1)]
 
 
-def _evidence(result: TurnResult) -> list[str]:
-    evidence = [item.text for item in result.knowledge]
-    if result.prospect is not None:
-        evidence.append(json.dumps(result.prospect.as_dict(), default=str))
-    return evidence
-
-
 def predicted_fields(result: TurnResult) -> dict[str, Any]:
     """What the agent answered for a case, as stored with the case result and in the JSON report."""
     return {
@@ -57,7 +49,7 @@ def predicted_fields(result: TurnResult) -> dict[str, Any]:
         "retrieved_documents": list(dict.fromkeys(item.document_slug for item in result.knowledge)),
         "cited_chunks": result.citations,
         "confidence_score": result.confidence,
-        "unsupported_claims": find_unsupported_claims(result.draft, _evidence(result)),
+        "unsupported_claims": find_unsupported_claims(result.draft, evidence_texts(result)),
         "brain": result.brain,
         "model": result.model_name,
         "prompt_version": result.prompt_version,
