@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from knowledge.ingestion import read_markdown_file
+from knowledge.ingestion import read_document_file
 from knowledge.services import document_upsert
 
 DEMO_DIR = Path(__file__).resolve().parent / "demo"
@@ -14,7 +14,7 @@ def load_demo_documents() -> tuple[int, int]:
     """Upsert every demo document by slug; returns (created, updated). Unchanged text is not reindexed."""
     created = updated = 0
     for path in sorted(DEMO_DIR.glob("*.md")):
-        parsed = read_markdown_file(path)
+        parsed = read_document_file(path)
         _, was_created = document_upsert(
             slug=parsed.slug,
             title=parsed.title,

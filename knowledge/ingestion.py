@@ -171,11 +171,6 @@ def read_document_file(path: Path) -> ParsedDocument:
     return parsed
 
 
-def read_markdown_file(path: Path) -> ParsedDocument:
-    """Parse a Markdown file; its slug is the file name without extension."""
-    return read_document_file(path)
-
-
 def iter_document_files(paths: Iterable[Path]) -> Iterator[Path]:
     """The given files, and the supported files inside the given folders (recursively, sorted)."""
     for path in paths:
