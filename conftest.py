@@ -27,9 +27,9 @@ from salesagent.testing import free_port, start_celery_worker, wait_for_worker, 
 
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
-    """Load the demo knowledge base, prospects and intents once per test session."""
+    """Load (and restore) the demo knowledge base, prospects and intents once per test session."""
     with django_db_blocker.unblock():
-        call_command("load_demo", verbosity=0)
+        call_command("load_demo", "--reset", verbosity=0)
 
 
 @pytest.fixture

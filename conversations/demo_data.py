@@ -4,32 +4,38 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from django.db import transaction
 
 from conversations.models import Intent
+from salesagent.demo import DemoLoadReport
 
 DEMO_FILE = Path(__file__).resolve().parent / "demo" / "intents.json"
 
 
+def _demo_fields(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "description": row.get("description", ""),
+        "primary_action": row["primary_action"],
+        "examples": row.get("examples", []),
+        "knowledge_categories": row.get("knowledge_categories", []),
+    }
+
+
 @transaction.atomic
-def load_demo_intents() -> tuple[int, int]:
-    """Upsert intents by name; returns (created, updated)."""
-    created = updated = 0
+def load_demo_intents(*, reset: bool = False) -> DemoLoadReport:
+    """Create the demo intents that are missing; with ``reset``, also restore edited ones."""
+    report = DemoLoadReport()
     for row in json.loads(DEMO_FILE.read_text(encoding="utf-8")):
-        intent = Intent.objects.filter(name=row["name"]).first()
-        defaults = {
-            "description": row.get("description", ""),
-            "primary_action": row["primary_action"],
-            "examples": row.get("examples", []),
-            "knowledge_categories": row.get("knowledge_categories", []),
-        }
+        fields = _demo_fields(row)
+        intent = Intent.objects.select_for_update().filter(name=row["name"]).first()
+        differs = intent is not None and any(getattr(intent, k) != v for k, v in fields.items())
         if intent is None:
-            Intent.objects.create(name=row["name"], **defaults)
-            created += 1
-        elif any(getattr(intent, key) != value for key, value in defaults.items()):
-            for key, value in defaults.items():
+            Intent.objects.create(name=row["name"], **fields)
+        elif differs and reset:
+            for key, value in fields.items():
                 setattr(intent, key, value)
             intent.save()
-            updated += 1
-    return created, updated
+        report.record(row["name"], created=intent is None, differs=differs, reset=reset)
+    return report

@@ -5,27 +5,36 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from django.db import transaction
 
 from crm.client import invalidate_prospect_cache
 from crm.models import Prospect
+from salesagent.demo import DemoLoadReport
 
 DEMO_FILE = Path(__file__).resolve().parent / "demo" / "prospects.json"
 
 
+def _demo_fields(row: dict[str, Any]) -> dict[str, Any]:
+    fields = {key: value for key, value in row.items() if key != "external_id"}
+    if fields.get("last_contacted_at"):
+        fields["last_contacted_at"] = datetime.fromisoformat(fields["last_contacted_at"].replace("Z", "+00:00"))
+    return fields
+
+
 @transaction.atomic
-def load_demo_prospects() -> tuple[int, int]:
-    """Upsert the demo prospects by external id; returns (created, updated)."""
-    created = updated = 0
+def load_demo_prospects(*, reset: bool = False) -> DemoLoadReport:
+    """Create the demo prospects that are missing; with ``reset``, also restore edited ones."""
+    report = DemoLoadReport()
     for row in json.loads(DEMO_FILE.read_text(encoding="utf-8")):
-        fields = {key: value for key, value in row.items() if key != "external_id"}
-        if fields.get("last_contacted_at"):
-            fields["last_contacted_at"] = datetime.fromisoformat(
-                fields["last_contacted_at"].replace("Z", "+00:00")
-            )
-        _, was_created = Prospect.objects.update_or_create(external_id=row["external_id"], defaults=fields)
-        invalidate_prospect_cache(row["external_id"])
-        created += was_created
-        updated += not was_created
-    return created, updated
+        external_id, fields = row["external_id"], _demo_fields(row)
+        existing = Prospect.objects.select_for_update().filter(external_id=external_id).first()
+        differs = existing is not None and any(getattr(existing, k) != v for k, v in fields.items())
+        if existing is None:
+            Prospect.objects.create(external_id=external_id, **fields)
+        elif differs and reset:
+            Prospect.objects.filter(pk=existing.pk).update(**fields)
+            transaction.on_commit(lambda external_id=external_id: invalidate_prospect_cache(external_id))
+        report.record(external_id, created=existing is None, differs=differs, reset=reset)
+    return report

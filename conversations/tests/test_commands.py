@@ -45,11 +45,13 @@ def test_token_from_the_command_authenticates_api_calls(client):
 
 
 def test_load_demo_is_idempotent_and_does_not_reembed_unchanged_documents():
-    # The session fixture has already loaded the demo once.
+    # Given the demo loaded once by the session fixture
     chunk_ids = set(Chunk.objects.values_list("id", flat=True))
     counts = (Document.objects.count(), Prospect.objects.count(), Intent.objects.count())
+    # When it is loaded again
     output = run("load_demo")
-    assert "documents: 0 created" in output
+    # Then nothing is created, changed or re-embedded
+    assert "documents: 0 created, 0 restored" in output
     assert (Document.objects.count(), Prospect.objects.count(), Intent.objects.count()) == counts
     assert set(Chunk.objects.values_list("id", flat=True)) == chunk_ids
     assert counts[0] >= 12
@@ -57,3 +59,64 @@ def test_load_demo_is_idempotent_and_does_not_reembed_unchanged_documents():
     assert counts[2] == 17
     assert all(len(examples) >= 8 for examples in Intent.objects.values_list("examples", flat=True))
     assert not Document.objects.exclude(index_status=Document.IndexStatus.INDEXED).exists()
+
+
+def _edit_demo_rows() -> tuple[Document, Prospect, Intent]:
+    document = Document.objects.get(slug="plans-and-pricing")
+    document.body = document.body.replace("$49", "$45")
+    document.save()
+    prospect = Prospect.objects.get(external_id="prospect_001")
+    prospect.lead_score = 12
+    prospect.save()
+    intent = Intent.objects.get(name="greeting")
+    intent.examples = [*intent.examples, "yo, what's up"]
+    intent.save()
+    return document, prospect, intent
+
+
+def test_load_demo_keeps_staff_edits_and_says_what_it_left_alone():
+    # Given staff edited a demo document, prospect and intent
+    document, prospect, intent = _edit_demo_rows()
+    # When the demo is loaded again (as `make run` does)
+    output = run("load_demo")
+    # Then every edit is still stored, and the command says which rows it left alone
+    document.refresh_from_db()
+    prospect.refresh_from_db()
+    intent.refresh_from_db()
+    assert "$45 per seat" in document.body
+    assert prospect.lead_score == 12
+    assert "yo, what's up" in intent.examples
+    assert "documents: 0 created, 0 restored, " in output
+    assert "differ from the demo: plans-and-pricing" in output
+    assert "differ from the demo: prospect_001" in output
+    assert "differ from the demo: greeting" in output
+    assert "load_demo --reset" in output
+
+
+def test_load_demo_reset_restores_edited_rows_on_purpose():
+    # Given edited demo rows
+    document, prospect, intent = _edit_demo_rows()
+    # When the demo is reset
+    output = run("load_demo", "--reset")
+    # Then the demo versions are back
+    document.refresh_from_db()
+    prospect.refresh_from_db()
+    intent.refresh_from_db()
+    assert "$49 per seat" in document.body
+    assert "$45" not in document.body
+    assert prospect.lead_score == 85
+    assert "yo, what's up" not in intent.examples
+    assert "documents: 0 created, 1 restored" in output
+    assert "prospects: 0 created, 1 restored" in output
+
+
+def test_load_demo_recreates_a_deleted_demo_row_only():
+    # Given one demo prospect deleted and another edited
+    Prospect.objects.filter(external_id="prospect_002").delete()
+    Prospect.objects.filter(external_id="prospect_003").update(notes="Call back in January.")
+    # When the demo is loaded
+    output = run("load_demo")
+    # Then the missing one is back and the edited one is untouched
+    assert Prospect.objects.get(external_id="prospect_002").name == "Lucas Almeida"
+    assert Prospect.objects.get(external_id="prospect_003").notes == "Call back in January."
+    assert "prospects: 1 created" in output

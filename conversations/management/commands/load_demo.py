@@ -1,8 +1,8 @@
-"""Load the demo knowledge base, CRM roster and intents (idempotent)."""
+"""Load the demo knowledge base, CRM roster and intents, never overwriting what staff changed."""
 
 from __future__ import annotations
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandParser
 
 from conversations.demo_data import load_demo_intents
 from crm.demo_data import load_demo_prospects
@@ -10,15 +10,25 @@ from knowledge.demo_data import load_demo_documents
 
 
 class Command(BaseCommand):
-    help = "Load the demo knowledge base, prospects and intents. Safe to run repeatedly."
+    help = (
+        "Create the demo knowledge base, prospects and intents that are missing. Existing rows are left "
+        "alone (staff may have edited them) unless --reset is given."
+    )
 
-    def handle(self, *args, **options) -> None:
-        documents = load_demo_documents()
-        prospects = load_demo_prospects()
-        intents = load_demo_intents()
-        for label, (created, updated) in (
-            ("documents", documents),
-            ("prospects", prospects),
-            ("intents", intents),
-        ):
-            self.stdout.write(f"{label}: {created} created, {updated} existing")
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--reset",
+            action="store_true",
+            help="Restore demo rows that differ from the demo data, discarding edits made to them.",
+        )
+
+    def handle(self, *args: object, reset: bool = False, **options: object) -> None:
+        reports = (
+            ("documents", load_demo_documents(reset=reset)),
+            ("prospects", load_demo_prospects(reset=reset)),
+            ("intents", load_demo_intents(reset=reset)),
+        )
+        for label, report in reports:
+            self.stdout.write(report.summary(label))
+        if not reset and any(report.edited for _, report in reports):
+            self.stdout.write("Edited rows were kept; `load_demo --reset` restores the demo versions.")

@@ -1,0 +1,36 @@
+"""What loading one kind of demo data did: the shared report of every app's ``demo_data`` loader.
+
+Demo loaders only create rows that are missing. A row that already exists is left alone, even when
+it differs from the demo (staff may have edited it), unless the caller asks for a reset.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class DemoLoadReport:
+    """Keys of the demo rows a loader created, restored (reset) and left alone; ``edited`` lists the
+    rows left alone whose current content differs from the demo's."""
+
+    created: list[str] = field(default_factory=list)
+    restored: list[str] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)
+    edited: list[str] = field(default_factory=list)
+
+    def record(self, key: str, *, created: bool, differs: bool, reset: bool) -> None:
+        if created:
+            self.created.append(key)
+        elif differs and reset:
+            self.restored.append(key)
+        else:
+            self.kept.append(key)
+            if differs:
+                self.edited.append(key)
+
+    def summary(self, label: str) -> str:
+        line = f"{label}: {len(self.created)} created, {len(self.restored)} restored, {len(self.kept)} left alone"
+        if self.edited:
+            line += f" ({len(self.edited)} differ from the demo: {', '.join(self.edited)})"
+        return line
