@@ -19,7 +19,8 @@ DEMO_FILE = Path(__file__).resolve().parent / "demo" / "prospects.json"
 def _demo_fields(row: dict[str, Any]) -> dict[str, Any]:
     fields = {key: value for key, value in row.items() if key != "external_id"}
     if fields.get("last_contacted_at"):
-        fields["last_contacted_at"] = datetime.fromisoformat(fields["last_contacted_at"].replace("Z", "+00:00"))
+        stamp = fields["last_contacted_at"].replace("Z", "+00:00")
+        fields["last_contacted_at"] = datetime.fromisoformat(stamp)
     return fields
 
 

@@ -30,7 +30,10 @@ class DemoLoadReport:
                 self.edited.append(key)
 
     def summary(self, label: str) -> str:
-        line = f"{label}: {len(self.created)} created, {len(self.restored)} restored, {len(self.kept)} left alone"
+        line = (
+            f"{label}: {len(self.created)} created, {len(self.restored)} restored, "
+            f"{len(self.kept)} left alone"
+        )
         if self.edited:
             line += f" ({len(self.edited)} differ from the demo: {', '.join(self.edited)})"
         return line
