@@ -10,6 +10,7 @@ from django.http import HttpRequest
 from django.utils.html import format_html
 
 from conversations.forms import IntentAdminForm
+from conversations.intents import intent_save
 from conversations.models import (
     ActionableOutput,
     AnalysisResult,
@@ -236,9 +237,23 @@ class TurnRequestAdmin(admin.ModelAdmin):
 @admin.register(Intent)
 class IntentAdmin(admin.ModelAdmin):
     form = IntentAdminForm
-    list_display = ("name", "primary_action", "example_count", "is_active", "updated_at")
-    list_filter = ("is_active", "primary_action")
+    list_display = (
+        "name",
+        "primary_action",
+        "priority_class",
+        "updates_crm",
+        "schedules_follow_up",
+        "answer_source",
+        "example_count",
+        "is_active",
+        "updated_at",
+    )
+    list_filter = ("is_active", "primary_action", "priority_class", "answer_source")
     search_fields = ("name", "description", "primary_action")
+
+    def save_model(self, request: HttpRequest, obj: Intent, form: object, change: bool) -> None:
+        # Through the service, so the examples' stored embeddings follow the edit.
+        intent_save(intent=obj)
 
     @admin.display(description="examples")
     def example_count(self, obj: Intent) -> int:

@@ -8,18 +8,28 @@ from typing import Any
 
 from django.db import transaction
 
+from conversations.intents import intent_save
 from conversations.models import Intent
 from salesagent.demo import DemoLoadReport
 
 DEMO_FILE = Path(__file__).resolve().parent / "demo" / "intents.json"
+POLICY_FIELDS = (
+    "priority_class",
+    "updates_crm",
+    "schedules_follow_up",
+    "sentiment_override",
+    "answer_source",
+    "knowledge_categories",
+    "standing_queries",
+    "reply_frames",
+)
 
 
 def _demo_fields(row: dict[str, Any]) -> dict[str, Any]:
-    return {
+    return {key: row[key] for key in POLICY_FIELDS if key in row} | {
         "description": row.get("description", ""),
         "primary_action": row["primary_action"],
         "examples": row.get("examples", []),
-        "knowledge_categories": row.get("knowledge_categories", []),
     }
 
 
@@ -32,10 +42,10 @@ def load_demo_intents(*, reset: bool = False) -> DemoLoadReport:
         intent = Intent.objects.select_for_update().filter(name=row["name"]).first()
         differs = intent is not None and any(getattr(intent, k) != v for k, v in fields.items())
         if intent is None:
-            Intent.objects.create(name=row["name"], **fields)
+            intent_save(intent=Intent(name=row["name"], **fields))
         elif differs and reset:
             for key, value in fields.items():
                 setattr(intent, key, value)
-            intent.save()
+            intent_save(intent=intent)
         report.record(row["name"], created=intent is None, differs=differs, reset=reset)
     return report

@@ -50,4 +50,36 @@ class IntentAdminForm(forms.ModelForm):
 
     class Meta:
         model = Intent
-        fields = ("name", "description", "primary_action", "examples", "knowledge_categories", "is_active")
+        fields = (
+            "name",
+            "description",
+            "is_active",
+            "primary_action",
+            "priority_class",
+            "updates_crm",
+            "schedules_follow_up",
+            "sentiment_override",
+            "answer_source",
+            "knowledge_categories",
+            "standing_queries",
+            "reply_frames",
+            "examples",
+        )
+
+    def clean_reply_frames(self) -> dict[str, dict[str, str]]:
+        frames = self.cleaned_data.get("reply_frames") or {}
+        if not isinstance(frames, dict):
+            raise forms.ValidationError('Expected {"<language>": {"opener": "...", "closer": "..."}}.')
+        for language, frame in frames.items():
+            if not isinstance(frame, dict) or not all(isinstance(frame.get(k, ""), str) for k in frame):
+                raise forms.ValidationError(f"{language}: expected an object with opener and closer text.")
+            unknown = set(frame) - {"opener", "closer"}
+            if unknown:
+                raise forms.ValidationError(f"{language}: unknown keys {sorted(unknown)}.")
+        return frames
+
+    def clean_standing_queries(self) -> dict[str, str]:
+        queries = self.cleaned_data.get("standing_queries") or {}
+        if not isinstance(queries, dict) or not all(isinstance(v, str) for v in queries.values()):
+            raise forms.ValidationError('Expected {"<language>": "query text"}.')
+        return queries

@@ -4,20 +4,110 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from pgvector.django import VectorField
+
+from knowledge.models import EMBEDDING_DIMENSIONS
+
+
+class Action(models.TextChoices):
+    """Every next step the agent can propose: the taxonomy's primary actions, then its secondary ones."""
+
+    PROVIDE_PRICING_DETAILS = "PROVIDE_PRICING_DETAILS"
+    EXPLAIN_POLICY = "EXPLAIN_POLICY"
+    OFFER_DEMO = "OFFER_DEMO"
+    ESCALATE_SUPPORT = "ESCALATE_SUPPORT"
+    EXPLAIN_PAYMENT_OPTIONS = "EXPLAIN_PAYMENT_OPTIONS"
+    PROVIDE_COMPARISON_DETAILS = "PROVIDE_COMPARISON_DETAILS"
+    INITIATE_SIGNUP = "INITIATE_SIGNUP"
+    SHARE_DOC_LINK = "SHARE_DOC_LINK"
+    REQUEST_MORE_INFO = "REQUEST_MORE_INFO"
+    OFFER_LANGUAGE_SWITCH = "OFFER_LANGUAGE_SWITCH"
+    PROVIDE_INTEGRATION_DETAILS = "PROVIDE_INTEGRATION_DETAILS"
+    SCHEDULE_MEETING = "SCHEDULE_MEETING"
+    START_TRIAL = "START_TRIAL"
+    SHARE_SECURITY_DOCS = "SHARE_SECURITY_DOCS"
+    PROVIDE_COMPETITIVE_POSITIONING = "PROVIDE_COMPETITIVE_POSITIONING"
+    MARK_NOT_INTERESTED = "MARK_NOT_INTERESTED"
+    ASK_QUALIFYING_QUESTION = "ASK_QUALIFYING_QUESTION"
+    # Secondary actions: they follow the primary one.
+    CREATE_LEAD = "CREATE_LEAD"
+    UPDATE_CRM = "UPDATE_CRM"
+    SCHEDULE_FOLLOW_UP = "SCHEDULE_FOLLOW_UP"
+    FLAG_FOR_HUMAN_REVIEW = "FLAG_FOR_HUMAN_REVIEW"
+
+
+SECONDARY_ACTIONS = (
+    Action.CREATE_LEAD,
+    Action.UPDATE_CRM,
+    Action.SCHEDULE_FOLLOW_UP,
+    Action.FLAG_FOR_HUMAN_REVIEW,
+)
 
 
 class Intent(models.Model):
-    """A label the classifier can give a prospect message; staff edit examples in the admin."""
+    """A label the classifier can give a prospect message, and the policy the agent follows for it.
+
+    Staff edit the examples and the policy in the admin; both brains read the policy from here
+    (``conversations/agent/policy.py``).
+    """
+
+    class PriorityClass(models.TextChoices):
+        HIGH = "high", "High"
+        HOT_LEAD = "hot_lead", "High for hot leads (lead score 80+), else medium"
+        NORMAL = "normal", "Medium (high when negative from a qualified lead)"
+        LOW = "low", "Low"
+
+    class AnswerSource(models.TextChoices):
+        KNOWLEDGE = "knowledge", "Needs a knowledge-base answer (flag the turn when none is found)"
+        OPTIONAL = "optional", "Uses the knowledge base when it helps"
+        NONE = "none", "Answered without the knowledge base"
+
+    class Sentiment(models.TextChoices):
+        NONE = "", "As read from the message"
+        POSITIVE = "positive", "Positive"
+        NEUTRAL = "neutral", "Neutral"
+        NEGATIVE = "negative", "Negative"
 
     name = models.SlugField(max_length=64, unique=True)
     description = models.TextField(blank=True)
-    primary_action = models.CharField(max_length=64)
+    primary_action = models.CharField(max_length=64, choices=Action.choices)
     examples = models.JSONField(default=list, blank=True, help_text="Example utterances, one string each.")
     knowledge_categories = models.JSONField(
         default=list,
         blank=True,
         help_text="Knowledge-base categories where answers to this intent usually live; "
         "search ranks them higher without excluding others.",
+    )
+    priority_class = models.CharField(
+        max_length=10, choices=PriorityClass.choices, default=PriorityClass.NORMAL
+    )
+    updates_crm = models.BooleanField(
+        default=False, help_text="Propose UPDATE_CRM for a known prospect (the turn revealed something)."
+    )
+    schedules_follow_up = models.BooleanField(default=False, help_text="Propose SCHEDULE_FOLLOW_UP.")
+    sentiment_override = models.CharField(
+        max_length=10,
+        choices=Sentiment.choices,
+        default=Sentiment.NONE,
+        blank=True,
+        help_text="A mood this intent always carries (a complaint is negative however politely put).",
+    )
+    answer_source = models.CharField(
+        max_length=10, choices=AnswerSource.choices, default=AnswerSource.KNOWLEDGE
+    )
+    standing_queries = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="Per language, a knowledge search run for every message of this intent, for the answer "
+        'it always needs (how complaints are escalated, where to sign up): {"en": "...", "es": "..."}. '
+        "Its best sentence joins the draft.",
+    )
+    reply_frames = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text='Opening and closing lines per language: {"en": {"opener": "...", "closer": "..."}}. '
+        "{name_comma} and {name_space} stand for the prospect's first name. "
+        "They must make no factual claims.",
     )
     is_active = models.BooleanField(default=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -27,6 +117,36 @@ class Intent(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class IntentExample(models.Model):
+    """An intent's example utterance with its stored embedding, so no process re-embeds them.
+
+    Rows are keyed by the text's hash and the embedding model: saving an intent embeds only the
+    examples that are new to it, and switching models re-embeds (``sync_intent_examples``).
+    """
+
+    intent = models.ForeignKey(Intent, on_delete=models.CASCADE, related_name="example_rows")
+    text = models.TextField()
+    text_hash = models.CharField(max_length=64)
+    # The intent's description is embedded too (it helps intents with few examples), but it is not
+    # an utterance, so leave-one-out calibration skips it.
+    is_description = models.BooleanField(default=False)
+    embedding = VectorField(dimensions=EMBEDDING_DIMENSIONS)
+    embedding_model = models.CharField(max_length=100)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["intent_id", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["intent", "text_hash", "embedding_model", "is_description"],
+                name="intent_example_unique_text_model",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.intent.name}: {self.text[:60]}"
 
 
 class Conversation(models.Model):

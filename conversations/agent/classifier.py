@@ -1,6 +1,7 @@
 """Intent classification by nearest neighbours over the intents' example utterances.
 
-Each intent's examples (and its description) are embedded once per process; a message is scored
+Each intent's examples (and its description) are embedded once, when the intent is saved, and stored
+(``IntentExample``); every process loads the stored vectors, and a message is scored
 against every intent by the mean of its best matching examples. The winner's margin over the
 runner-up becomes a probability of being right through a logistic curve fitted, whenever the index
 is built, by leave-one-out over the examples themselves (each example classified by all the others).
@@ -22,8 +23,11 @@ from dataclasses import dataclass, replace
 import numpy as np
 from django.db.models import Count, Max
 
-from conversations.models import Intent
-from knowledge.embeddings import embed_query, embed_texts, embedding_model_name
+from conversations.agent.entities import gazetteer_entities
+from conversations.intents import intent_examples_sync
+from conversations.models import Intent, IntentExample
+from knowledge.embeddings import embed_query, embedding_model_name
+from knowledge.models import EMBEDDING_DIMENSIONS
 
 TOP_EXAMPLES = 3
 
@@ -76,7 +80,8 @@ SLOT_WORD_RE = re.compile(
     r"(what|about|how|and|also|or|plus|same|if|even|then|too|the|an?|for|of|in|on|with|to|our|my|we|us"
     r"|just|only|maybe|instead|please"  # connectives and function words
     r"|basic|standard|premium|enterprise|plans?|package|tier|edition|one|version"  # plans
-    r"|seats?|users?|licen[cs]es?|people|team|members|employees|staff|whole|entire|\d+)"  # head counts
+    r"|seats?|users?|licen[cs]es?|people|team|members|employees|staff|whole|entire|\d+"  # head counts
+    r"|monthly|annual|annually|yearly|month|year|billing|billed)"  # billing cycle
 )
 # How far back a chain of follow-ups ("and for 300?" -> "and 500?") is followed to its anchor.
 FOLLOW_UP_MAX_CHAIN = 3
@@ -84,6 +89,8 @@ FOLLOW_UP_MAX_CHAIN = 3
 # whole message: the calibration is fitted on full utterances, and a two-word fragment ("And
 # Standard?") carries too little evidence for its margin to mean as much.
 FOLLOW_UP_OWN_CONFIDENCE = 0.9
+# ...but one naming a subject of its own (not just another plan or head count) needs less.
+NEW_TOPIC_CONFIDENCE = 0.5
 # No data measures the context rules, so their confidence is a stated prior, not a fitted value.
 CONTEXT_CONFIDENCE = 0.85
 
@@ -142,8 +149,16 @@ _index_lock = threading.Lock()
 
 
 def _intents_version() -> tuple:
-    stats = Intent.objects.filter(is_active=True).aggregate(count=Count("id"), latest=Max("updated_at"))
-    return (stats["count"], stats["latest"], embedding_model_name())
+    """Changes whenever an intent or its stored examples change (one aggregate query)."""
+    intents = Intent.objects.filter(is_active=True).aggregate(count=Count("id"), latest=Max("updated_at"))
+    examples = IntentExample.objects.aggregate(count=Count("id"), latest=Max("id"))
+    return (
+        intents["count"],
+        intents["latest"],
+        examples["count"],
+        examples["latest"],
+        embedding_model_name(),
+    )
 
 
 def _label_scores(similarities: np.ndarray, labels: np.ndarray, label_count: int) -> np.ndarray:
@@ -197,8 +212,27 @@ def fit_calibration(margins: np.ndarray, correct: np.ndarray) -> Calibration:
     return Calibration(intercept=float(weights[0]), slope=float(weights[1]))
 
 
+def _stored_examples(model: str) -> list[tuple[str, list[float], bool]]:
+    """(intent name, embedding, is description) of every active intent, embedding any intent whose
+    examples have no rows for ``model`` yet (a new embedding backend, rows written before this
+    table existed)."""
+    active = list(Intent.objects.filter(is_active=True).order_by("name"))
+    embedded = set(
+        IntentExample.objects.filter(embedding_model=model).values_list("intent_id", flat=True).distinct()
+    )
+    for intent in active:
+        if intent.pk not in embedded and (intent.examples or intent.description):
+            intent_examples_sync(intent=intent)
+    rows = (
+        IntentExample.objects.filter(intent__is_active=True, embedding_model=model)
+        .order_by("intent__name", "id")
+        .values_list("intent__name", "embedding", "is_description")
+    )
+    return [(name, embedding, is_description) for name, embedding, is_description in rows]
+
+
 def _example_index() -> _ExampleIndex:
-    """The embedded examples, rebuilt when staff edit an intent (or the embedding model changes)."""
+    """The stored example embeddings, reloaded when staff edit an intent (or the model changes)."""
     global _index
     version = _intents_version()
     if _index is not None and _index.version == version:
@@ -206,28 +240,21 @@ def _example_index() -> _ExampleIndex:
     with _index_lock:
         if _index is not None and _index.version == version:
             return _index
-        names: list[str] = []
-        texts: list[str] = []
-        labels: list[int] = []
-        is_example: list[bool] = []
-        for intent in Intent.objects.filter(is_active=True).order_by("name"):
-            label = len(names)
-            names.append(intent.name)
-            utterances = [str(example) for example in intent.examples if str(example).strip()]
-            texts.extend(utterances)
-            is_example.extend([True] * len(utterances))
-            if intent.description:
-                texts.append(intent.description)
-                is_example.append(False)
-            labels.extend([label] * (len(texts) - len(labels)))
-        matrix = np.asarray(embed_texts(texts), dtype=np.float32) if texts else np.zeros((0, 384), np.float32)
-        label_array = np.asarray(labels, dtype=np.int32)
+        rows = _stored_examples(version[-1])
+        names = sorted({name for name, _, _ in rows})
+        label_of = {name: label for label, name in enumerate(names)}
+        matrix = (
+            np.asarray([embedding for _, embedding, _ in rows], dtype=np.float32)
+            if rows
+            else np.zeros((0, EMBEDDING_DIMENSIONS), np.float32)
+        )
+        label_array = np.asarray([label_of[name] for name, _, _ in rows], dtype=np.int32)
+        is_example = np.asarray([not is_description for _, _, is_description in rows])
         calibration = DEFAULT_CALIBRATION
-        if len(names) > 1 and any(is_example):
-            calibration = fit_calibration(
-                *leave_one_out_margins(matrix, label_array, np.asarray(is_example), len(names))
-            )
-        _index = _ExampleIndex(version, names, label_array, matrix, calibration)
+        if len(names) > 1 and is_example.any():
+            calibration = fit_calibration(*leave_one_out_margins(matrix, label_array, is_example, len(names)))
+        # The version is read again: the lazy sync above may have added rows.
+        _index = _ExampleIndex(_intents_version(), names, label_array, matrix, calibration)
         return _index
 
 
@@ -242,6 +269,12 @@ def _scores(index: _ExampleIndex, message_vector: list[float]) -> dict[str, floa
     similarities = (index.matrix @ np.asarray(message_vector, dtype=np.float32))[None, :]
     scores = _label_scores(similarities, index.labels, len(index.names))[0]
     return {name: float(scores[label]) for label, name in enumerate(index.names)}
+
+
+def score_prediction(message_vector: list[float]) -> IntentPrediction:
+    """The intent of a text read on its own (no conversation context)."""
+    index = _example_index()
+    return _knn_prediction(_scores(index, message_vector), index.calibration)
 
 
 def score_intents(message_vector: list[float]) -> dict[str, float]:
@@ -296,20 +329,41 @@ def _knn_prediction(scores: dict[str, float], calibration: Calibration) -> Inten
     return IntentPrediction(best_name, round(confidence, 4), scores, "knn")
 
 
+def restrict_prediction(prediction: IntentPrediction, allowed: set[str]) -> IntentPrediction:
+    """The best of the ``allowed`` intents, with its confidence from its margin over the others."""
+    scores = {name: score for name, score in prediction.scores.items() if name in allowed}
+    if not scores or prediction.intent in scores:
+        return prediction
+    restricted = _knn_prediction(scores, _example_index().calibration)
+    return replace(restricted, scores=prediction.scores, method=prediction.method, anchor=prediction.anchor)
+
+
+def names_new_subject(message: str, anchor: str) -> bool:
+    """Whether a follow-up names something (a tool, a standard, a topic) its anchor did not."""
+    return bool(set(gazetteer_entities(message)) - set(gazetteer_entities(anchor)))
+
+
 def classify_intent(
     message: str,
     message_vector: list[float],
     *,
     last_agent_message: str = "",
     earlier_prospect_messages: Sequence[str] = (),
+    focus_vectors: Sequence[list[float]] = (),
 ) -> IntentPrediction:
     """Predict the intent of a prospect message, reading short replies against what came before.
 
     ``earlier_prospect_messages`` are the prospect's earlier messages in the conversation, oldest
-    first.
+    first. ``focus_vectors`` are embeddings of the message's main question: in a long message its
+    greetings and context dilute the whole text's embedding, so the question's scores are averaged in.
     """
     index = _example_index()  # once per turn: checking it is current costs a query
     scores = _scores(index, message_vector)
+    if focus_vectors:
+        focused = [_scores(index, vector) for vector in focus_vectors]
+        scores = {
+            name: (score + sum(f[name] for f in focused) / len(focused)) / 2 for name, score in scores.items()
+        }
     if is_short_affirmative(message):
         offered = offered_intent(last_agent_message)
         if offered and offered in scores:
@@ -325,6 +379,11 @@ def classify_intent(
         return replace(own, anchor=anchor)
     if not earlier.intent or (
         own.confidence >= FOLLOW_UP_OWN_CONFIDENCE and not is_slot_substitution(message)
+    ):
+        return own
+    # A follow-up that names a subject of its own ("what about SSO?" after prices) changes topic.
+    if not is_slot_substitution(message) and (
+        own.confidence >= NEW_TOPIC_CONFIDENCE or names_new_subject(message, anchor)
     ):
         return own
     # The follow-up is as sure as its anchor, never more than the context rules' prior.

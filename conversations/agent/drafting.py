@@ -1,9 +1,8 @@
-"""Grounded reply drafts for the local brain.
+"""Choosing the knowledge-base sentences that answer a question, for the local brain's drafts.
 
-The body of a draft is made only of sentences taken from the retrieved knowledge-base chunks (the
-ones closest to the prospect's question), framed by an opening and a closing line per intent that
-make no factual claims of their own. So every price, number or link in a draft comes from the
-knowledge base.
+A draft's factual content is made only of sentences taken from the retrieved chunks (the ones
+closest to each question) and of the quote tool's figures, so every price, number or link in it
+comes from the knowledge base or a tool (``local_brain.py`` frames them).
 """
 
 from __future__ import annotations
@@ -13,9 +12,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from crm.client import ProspectRecord
 from knowledge.embeddings import embed_texts, embedding_model_name
 from knowledge.search import SearchResult
+from knowledge.vocabulary import words_of
 
 SENTENCE_RE = re.compile(r"(?<=[.!?])\s+|\n+")
 LIST_MARKER_RE = re.compile(r"^\s*([-*+]|\d+[.)])\s+")
@@ -25,48 +24,14 @@ MIN_SENTENCE_SIMILARITY = 0.25
 ENTITY_BONUS = 0.08
 NUMBER_BONUS = 0.03
 
-# Intents whose reply does not draw on the knowledge base.
-NO_KNOWLEDGE_INTENTS = {"greeting", "not_interested"}
-
-OPENERS: dict[str, str] = {
-    "pricing_inquiry": "Thanks for asking{name_comma}.",
-    "policy_question": "Good question{name_comma}.",
-    "product_interest": "Great to hear{name_comma}!",
-    "complaint": "I'm really sorry about this{name_comma}; that is not the experience we want you to have.",
-    "payment_question": "Happy to help with that{name_comma}.",
-    "product_comparison": "Happy to walk you through the differences{name_comma}.",
-    "conversion_signal": "That's fantastic{name_comma}!",
-    "information_request": "Of course{name_comma}.",
-    "objection": "I understand{name_comma}, and thank you for being candid.",
-    "localization_question": "Good question{name_comma}.",
-    "integration_question": "Good question{name_comma}.",
-    "meeting_request": "I'd be glad to set that up{name_comma}.",
-    "trial_request": "Absolutely{name_comma}.",
-    "security_question": "Security matters to us too{name_comma}.",
-    "competitor_mention": "Thanks for sharing that{name_comma}.",
-    "not_interested": "Understood{name_comma}, and thank you for letting us know.",
-    "greeting": "Hi{name_space}, thanks for reaching out!",
-}
-CLOSERS: dict[str, str] = {
-    "pricing_inquiry": "Would you like me to prepare a quote for your team size?",
-    "policy_question": "Is there anything else about our terms I can clarify?",
-    "product_interest": "Would you like a live demo to see it with your own data?",
-    "complaint": "I'm escalating this to our support lead now and will follow up with you personally.",
-    "payment_question": "Which option would work best for you?",
-    "product_comparison": "If you tell me a bit about your team, I can recommend the best fit.",
-    "conversion_signal": "I'll send you the sign-up details and guide you through the first steps.",
-    "information_request": "Let me know if you need help finding anything specific.",
-    "objection": "Could you tell me a bit more about your needs so I can see whether there is a good fit?",
-    "localization_question": "Would you like me to help you switch the language for your team?",
-    "integration_question": "Would you like help setting up the connection?",
-    "meeting_request": "Which day and time work best for you?",
-    "trial_request": "Shall I set up the trial for you?",
-    "security_question": "I can also send you our security documentation if that helps.",
-    "competitor_mention": "Would a side-by-side demo with your current setup be useful?",
-    "not_interested": "We won't contact you again unless you reach out. All the best.",
-    "greeting": "What are you hoping to achieve with your reporting and analytics?",
-}
-FALLBACK_BODY = "Let me check the details with the team and get back to you shortly."
+# Sentences that share words with the question are preferred: the embedding model is English-only,
+# so in other languages shared words carry much of the signal.
+OVERLAP_BONUS = 0.05
+MAX_OVERLAP_WORDS = 3
+# Below this similarity a sentence does not answer the question. Lower in other languages, where
+# similarities from the English embedding model run lower for the same relevance.
+MIN_SIMILARITY_OTHER_LANGUAGES = 0.15
+SHORT_WORD_LENGTH = 3
 
 
 @dataclass(frozen=True)
@@ -105,6 +70,10 @@ def _sentence_vectors(sentences: list[str]) -> np.ndarray:
     return np.stack([_SENTENCE_VECTORS[(model_name, s)] for s in sentences])
 
 
+def _content_words(text: str) -> set[str]:
+    return {word for word in words_of(text) if len(word) > SHORT_WORD_LENGTH}
+
+
 def select_sentences(
     query_vector: list[float],
     results: list[SearchResult],
@@ -112,10 +81,17 @@ def select_sentences(
     entities: list[str],
     max_sentences: int = MAX_SENTENCES,
     from_top: int = 3,
+    question: str = "",
+    exclude: set[str] | None = None,
+    min_similarity: float = MIN_SENTENCE_SIMILARITY,
 ) -> list[tuple[str, int]]:
-    """The knowledge-base sentences that best answer the query, as (sentence, chunk id) pairs."""
+    """The knowledge-base sentences that best answer the query, as (sentence, chunk id) pairs.
+
+    ``exclude`` holds sentences already in the draft (another question's answer).
+    """
     candidates: list[tuple[str, int, int]] = []
-    seen: set[str] = set()
+    seen: set[str] = set(exclude or ())
+    asked = _content_words(question)
     for rank, result in enumerate(results[:from_top]):
         for sentence in split_sentences(result.text):
             if sentence not in seen:
@@ -131,40 +107,11 @@ def select_sentences(
         score = float(similarity) + ENTITY_BONUS * min(mentions, 2) - 0.02 * rank
         if re.search(r"\d", sentence):
             score += NUMBER_BONUS
+        score += OVERLAP_BONUS * min(len(asked & _content_words(sentence)), MAX_OVERLAP_WORDS)
         scored.append((score, sentence, chunk_id))
     scored.sort(key=lambda item: item[0], reverse=True)
     return [
         (sentence, chunk_id)
         for score, sentence, chunk_id in scored[:max_sentences]
-        if score >= MIN_SENTENCE_SIMILARITY
+        if score >= min_similarity
     ]
-
-
-def _frame(template: str, prospect: ProspectRecord | None) -> str:
-    name = prospect.first_name if prospect else ""
-    return template.format(name_comma=f", {name}" if name else "", name_space=f" {name}" if name else "")
-
-
-def compose_draft(
-    *,
-    intent: str,
-    query_vector: list[float],
-    knowledge: list[SearchResult],
-    entities: list[str],
-    prospect: ProspectRecord | None,
-) -> Draft:
-    """Opening line, the best-matching knowledge-base sentences, and a call to action."""
-    opener = _frame(OPENERS.get(intent, "Thanks for your message{name_comma}."), prospect)
-    closer = CLOSERS.get(intent, "How can I help further?")
-    chosen: list[tuple[str, int]] = []
-    if intent not in NO_KNOWLEDGE_INTENTS:
-        chosen = select_sentences(query_vector, knowledge, entities=entities)
-    sentences = [sentence for sentence, _ in chosen]
-    if intent in NO_KNOWLEDGE_INTENTS:
-        body: list[str] = []
-    elif sentences:
-        body = sentences
-    else:
-        body = [FALLBACK_BODY]
-    cited = list(dict.fromkeys(chunk_id for _, chunk_id in chosen))
-    return Draft(text=" ".join([opener, *body, closer]), cited_chunk_ids=cited, sentences=sentences)

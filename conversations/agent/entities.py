@@ -87,6 +87,12 @@ GAZETTEER: dict[str, str] = {
     "iso 27001": r"iso ?27001",
     "gdpr": r"gdpr",
     "hipaa": r"hipaa",
+    "baa": r"baas?|business associate agreements?",
+    "pci dss": r"pci(?:[- ]dss)?",
+    "fedramp": r"fedramp",
+    "ccpa": r"ccpa",
+    "hitrust": r"hitrust",
+    "on-premise": r"on[- ]prem(ise)?s?\b",
     "sso": r"sso|single sign[- ]on",
     "saml": r"saml",
     "encryption": r"encrypt(ed|ion)?",
@@ -156,6 +162,19 @@ GAZETTEER: dict[str, str] = {
     "data migration": r"migrat(e|ion)",
     "data sources": r"data sources?",
 }
+# Gazetteer entries that name a specific thing (a tool, a standard, a language, a way to pay): if the
+# knowledge base never mentions one, a question about it cannot be answered from the knowledge base.
+NAMED_THINGS = frozenset(
+    {
+        *("salesforce", "hubspot", "slack", "microsoft teams", "zapier", "google sheets", "excel"),
+        *("snowflake", "bigquery", "postgresql", "mysql", "sql server", "shopify", "sap", "webhooks"),
+        *("tableau", "looker", "power bi", "qlik", "domo", "metabase"),
+        *("english", "spanish", "portuguese", "french", "german", "italian", "japanese", "chinese", "dutch"),
+        *("soc 2", "iso 27001", "gdpr", "hipaa", "baa", "pci dss", "fedramp", "ccpa", "hitrust", "saml"),
+        *("on-premise", "american express", "visa", "mastercard", "paypal", "bank transfer"),
+        *("purchase order", "usd", "eur", "gbp", "brl", "okta", "azure ad", "google workspace"),
+    }
+)
 _COMPILED = [(name, re.compile(rf"\b(?:{pattern})", re.IGNORECASE)) for name, pattern in GAZETTEER.items()]
 # When a specific entity is present, its generic parent adds nothing.
 SUBSUMED_BY = {
@@ -206,6 +225,11 @@ def _day_entities(text: str) -> list[str]:
     return found
 
 
+def gazetteer_entities(text: str) -> list[str]:
+    """The domain vocabulary ``text`` mentions (tools, standards, topics), canonical names in order."""
+    return _gazetteer_entities(text)
+
+
 def _gazetteer_entities(text: str) -> list[str]:
     positions: list[tuple[int, str]] = []
     for name, pattern in _COMPILED:
@@ -222,6 +246,11 @@ def _earlier_plan(history: list[str]) -> list[str]:
         if plans:
             return plans[:1]
     return []
+
+
+def named_things(text: str) -> list[str]:
+    """The specific tools, standards, languages and payment methods ``text`` names."""
+    return [name for name in _gazetteer_entities(text) if name in NAMED_THINGS]
 
 
 def extract_entities(

@@ -62,8 +62,9 @@ SENTENCE_RE = re.compile(r"(?<=[.!?])\s+")
 
 
 def evidence_texts(result: TurnResult) -> list[str]:
-    """What a draft may rely on: the retrieved chunks and the prospect's CRM record."""
-    evidence = [item.text for item in result.knowledge]
+    """What a draft may rely on: the retrieved chunks, the prospect's CRM record, and figures a
+    deterministic tool computed (a quote), whose input and output are in the tool log."""
+    evidence = [item.text for item in result.knowledge] + list(result.tool_evidence)
     if result.prospect is not None:
         evidence.append(json.dumps(result.prospect.as_dict(), default=str))
     return evidence

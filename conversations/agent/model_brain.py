@@ -1,10 +1,12 @@
 """The model brain: an OpenAI-compatible chat model with tool calling and structured output.
 
-Used when ``OPENAI_API_KEY`` or ``OPENAI_BASE_URL`` is configured. The knowledge search and CRM lookup
-run before the first call and go into the prompt, so the common turn is one round-trip; the model may
-still call tools (``OPENAI_MAX_TOOL_ROUNDS`` rounds). Its answer is validated against the schema, with
-one repair attempt for invalid output and one for claims the evidence does not back. Any failure it
-cannot recover from raises :class:`ModelBrainFailed`, and the pipeline answers with the local brain.
+Used when ``OPENAI_API_KEY`` or ``OPENAI_BASE_URL`` is configured. The pipeline's evidence (knowledge
+search per question, CRM record, quote, language) goes into the prompt, so the common turn is one
+round-trip; the model may still call tools (``OPENAI_MAX_TOOL_ROUNDS`` rounds). Its answer is
+validated against the schema, with one repair attempt for invalid output and one for claims the
+evidence does not back. It returns a judgement only: next steps and flags come from the shared
+policy. Any failure it cannot recover from raises :class:`ModelBrainFailed`, and the pipeline answers
+with the local brain.
 """
 
 from __future__ import annotations
@@ -17,14 +19,15 @@ from typing import Any
 from django.conf import settings
 
 from conversations.agent import model_prompt
+from conversations.agent.brain import Judgement
 from conversations.agent.breaker import (
     CircuitOpen,
     breaker_check,
     breaker_record_failure,
     breaker_record_success,
 )
-from conversations.agent.grounding import evidence_texts, find_unsupported_claims
-from conversations.agent.local_brain import intent_routing, search_query_for
+from conversations.agent.evidence import Evidence
+from conversations.agent.grounding import find_unsupported_claims
 from conversations.agent.model_client import (
     Deadline,
     ModelCallFailed,
@@ -39,9 +42,10 @@ from conversations.agent.model_output import (
     parse_answer,
     response_format,
 )
+from conversations.agent.policy import IntentPolicy
 from conversations.agent.tools import lookup_prospect, search_knowledge_base
-from conversations.agent.types import NextStep, ToolCall, TurnInput, TurnResult
-from crm.client import CRMClient, ProspectRecord
+from conversations.agent.types import ToolCall, TurnInput
+from crm.client import get_crm_client
 from knowledge.search import SearchResult
 
 logger = logging.getLogger(__name__)
@@ -49,7 +53,6 @@ BRAIN_NAME = "openai"
 PROMPT_VERSION = model_prompt.PROMPT_VERSION
 # A model asking for more tool calls than this in one round gets an error result for the rest.
 MAX_TOOL_CALLS_PER_ROUND = 4
-SECONDARY_ORDER = ("CREATE_LEAD", "UPDATE_CRM", "SCHEDULE_FOLLOW_UP", "FLAG_FOR_HUMAN_REVIEW")
 
 
 class ModelBrainFailed(RuntimeError):
@@ -66,65 +69,42 @@ def model_configured() -> bool:
     return bool(settings.OPENAI_API_KEY or settings.OPENAI_BASE_URL)
 
 
-def run_model_brain(turn: TurnInput, *, crm: CRMClient) -> TurnResult:
-    """Answer one turn with the configured chat model; the circuit breaker may refuse to call it."""
-    try:
-        breaker_check(trial_seconds=turn_budget_seconds())
-    except CircuitOpen as exc:
-        raise ModelBrainFailed(str(exc)) from exc
-    model_turn = _ModelTurn(turn, crm)
-    try:
-        result = model_turn.run()
-    except ModelBrainFailed:
-        breaker_record_failure()
-        raise
-    except Exception as exc:
-        # A bug or an unexpected response shape must not cost the prospect's turn: the local brain
-        # still answers, and the traceback is in the logs.
-        logger.exception("model brain crashed")
-        breaker_record_failure()
-        raise ModelBrainFailed(f"unexpected error: {exc}", tool_log=model_turn.tool_log) from exc
-    breaker_record_success()
-    return result
+class ModelBrain:
+    name = BRAIN_NAME
 
-
-def secondary_steps(
-    answer: ModelAnswer, *, prospect: ProspectRecord | None, prospect_id: str | None, primary: str
-) -> list[NextStep]:
-    """The model's secondary actions with the local brain's rules enforced over them: CREATE_LEAD
-    exactly when the prospect is unknown, FLAG_FOR_HUMAN_REVIEW whenever confidence is below the
-    threshold."""
-    chosen = dict(answer.secondary_actions)
-    chosen.pop(primary, None)
-    if prospect is None:
-        chosen.pop("UPDATE_CRM", None)  # nothing to update: the lead is created instead
-        chosen["CREATE_LEAD"] = (
-            f"prospect id {prospect_id!r} is unknown to the CRM"
-            if prospect_id
-            else "no prospect id was given"
-        )
-    else:
-        chosen.pop("CREATE_LEAD", None)
-    threshold = settings.HUMAN_REVIEW_CONFIDENCE_THRESHOLD
-    if answer.confidence < threshold:
-        chosen["FLAG_FOR_HUMAN_REVIEW"] = f"confidence {answer.confidence:.2f} below {threshold:.2f}"
-    return [
-        NextStep(action, chosen[action] or "proposed by the model")
-        for action in SECONDARY_ORDER
-        if action in chosen
-    ]
+    def judge(self, turn: TurnInput, evidence: Evidence, policies: dict[str, IntentPolicy]) -> Judgement:
+        """Judge one turn with the configured chat model; the circuit breaker may refuse to call it."""
+        try:
+            breaker_check(trial_seconds=turn_budget_seconds())
+        except CircuitOpen as exc:
+            raise ModelBrainFailed(str(exc)) from exc
+        model_turn = _ModelTurn(turn, evidence)
+        try:
+            judgement = model_turn.run()
+        except ModelBrainFailed:
+            breaker_record_failure()
+            raise
+        except Exception as exc:
+            # A bug or an unexpected response shape must not cost the prospect's turn: the local
+            # brain still answers, and the traceback is in the logs.
+            logger.exception("model brain crashed")
+            breaker_record_failure()
+            raise ModelBrainFailed(f"unexpected error: {exc}", tool_log=model_turn.tool_log) from exc
+        breaker_record_success()
+        return judgement
 
 
 class _ModelTurn:
     """The state of one model turn: messages so far, tool log, evidence and token usage."""
 
-    def __init__(self, turn: TurnInput, crm: CRMClient) -> None:
+    def __init__(self, turn: TurnInput, evidence: Evidence) -> None:
         self.turn = turn
-        self.crm = crm
+        self.evidence = evidence
         self.tool_log: list[ToolCall] = []
         self.reasoning: list[str] = []
-        self.knowledge: list[SearchResult] = []
-        self.prospect: ProspectRecord | None = None
+        # What the model may cite: the evidence's chunks, then what its own tool calls fetch.
+        self.knowledge: list[SearchResult] = evidence.knowledge
+        self.extra_knowledge: list[SearchResult] = []
         self.messages: list[dict[str, Any]] = []
         self.schema: dict[str, Any] = {}
         self.prompt_tokens = 0
@@ -134,39 +114,26 @@ class _ModelTurn:
         self.deadline = Deadline.after(turn_budget_seconds())
         self.started = perf_counter()
 
-    def run(self) -> TurnResult:
-        crm_ok = self._prefetch()
+    def run(self) -> Judgement:
         intents = intent_options()
         self.schema = answer_schema([option.name for option in intents])
-        self.messages = model_prompt.initial_messages(
-            self.turn, intents=intents, knowledge=self.knowledge, prospect=self.prospect, crm_lookup_ok=crm_ok
-        )
+        self.messages = model_prompt.initial_messages(self.turn, intents=intents, evidence=self.evidence)
         content = self._converse()
         try:
             answer = parse_answer(content, self.schema)
         except InvalidOutput as first_error:
             content, answer = self._repair_format(content, first_error)
-        result = self._result(answer)
-        unbacked = find_unsupported_claims(result.draft, evidence_texts(result))
+        judgement = self._judgement(answer)
+        unbacked = find_unsupported_claims(judgement.draft, self._evidence_texts())
         if unbacked:
-            result = self._repair_grounding(result, content, unbacked)
-        return self._with_totals(result)
+            judgement = self._repair_grounding(judgement, content, unbacked)
+        return self._with_totals(judgement)
 
-    def _prefetch(self) -> bool:
-        """CRM lookup and knowledge search for the message, as the local brain does them."""
-        crm_ok = True
-        if self.turn.prospect_id:
-            self.prospect, call = lookup_prospect(self.crm, self.turn.prospect_id)
-            crm_ok = call.ok
-            self.tool_log.append(call)
-            self.reasoning.append(f"CRM lookup for {self.turn.prospect_id}: {call.output_summary}.")
-        else:
-            self.reasoning.append("No prospect id: no CRM lookup.")
-        query = search_query_for(self.turn)
-        self.knowledge, call = search_knowledge_base(query, k=settings.KNOWLEDGE_SEARCH_K)
-        self.tool_log.append(call)
-        self.reasoning.append(f"Knowledge search for {query[:80]!r}: {call.output_summary}.")
-        return crm_ok
+    def _evidence_texts(self) -> list[str]:
+        texts = [result.text for result in self.knowledge]
+        if self.evidence.prospect is not None:
+            texts.append(json.dumps(self.evidence.prospect.as_dict(), default=str))
+        return texts
 
     def _call(self, *, allow_tools: bool) -> Any:
         """One model call (with retries); returns the assistant message."""
@@ -239,10 +206,12 @@ class _ModelTurn:
             category = args.get("category") if isinstance(args.get("category"), str) else None
             results, logged = search_knowledge_base(query, k=settings.KNOWLEDGE_SEARCH_K, category=category)
             known = {r.chunk_id for r in self.knowledge}
-            self.knowledge.extend(r for r in results if r.chunk_id not in known)
+            fresh = [r for r in results if r.chunk_id not in known]
+            self.knowledge.extend(fresh)
+            self.extra_knowledge.extend(fresh)
             output = model_prompt.tool_result_chunks(results)
         elif name == "get_prospect" and isinstance(prospect_id, str) and prospect_id.strip():
-            record, logged = lookup_prospect(self.crm, prospect_id)
+            record, logged = lookup_prospect(get_crm_client(), prospect_id)
             output = model_prompt.tool_result_prospect(record, prospect_id, lookup_ok=logged.ok)
         else:
             error = (
@@ -270,7 +239,7 @@ class _ModelTurn:
         self.reasoning.append(f"The model's first answer was invalid ({error}); the repaired one was used.")
         return content, answer
 
-    def _repair_grounding(self, result: TurnResult, content: str | None, unbacked: list[str]) -> TurnResult:
+    def _repair_grounding(self, result: Judgement, content: str | None, unbacked: list[str]) -> Judgement:
         """One request to rewrite unbacked claims; if it fails, the first answer stands and the
         pipeline's grounding guard deals with the claims."""
         self.messages.append({"role": "assistant", "content": content or ""})
@@ -287,17 +256,11 @@ class _ModelTurn:
         self.reasoning.append(
             f"The draft claimed {claims} without backing; the model was asked to rewrite it."
         )
-        return self._result(better)
+        return self._judgement(better)
 
-    def _result(self, answer: ModelAnswer) -> TurnResult:
+    def _judgement(self, answer: ModelAnswer) -> Judgement:
         provided = {r.chunk_id for r in self.knowledge}
         citations = [chunk_id for chunk_id in answer.cited_chunk_ids if chunk_id in provided]
-        primary, _ = intent_routing(answer.intent)
-        about = f" ({', '.join(answer.entities[:3])})" if answer.entities else ""
-        steps = [NextStep(primary, f"{answer.intent.replace('_', ' ')}{about}")]
-        steps += secondary_steps(
-            answer, prospect=self.prospect, prospect_id=self.turn.prospect_id, primary=primary
-        )
         reasoning = [
             *self.reasoning,
             f"Model {self.model_name} (prompt {PROMPT_VERSION}): intent {answer.intent}, sentiment "
@@ -308,30 +271,29 @@ class _ModelTurn:
             reasoning.append(f"Dropped citations of chunks that were not provided: {dropped}.")
         if citations:
             reasoning.append(f"Draft grounded in chunks {citations}.")
-        reasoning.append(
-            f"Confidence {answer.confidence:.2f}; priority {answer.priority}; "
-            f"next steps {', '.join(step.action for step in steps)}."
-        )
-        return TurnResult(
+        flag = dict(answer.secondary_actions).get("FLAG_FOR_HUMAN_REVIEW")
+        return Judgement(
             intent=answer.intent,
             sentiment=answer.sentiment,
+            language=self.evidence.language.code,
             entities=answer.entities,
             key_points=answer.key_points,
-            priority=answer.priority,
-            confidence=round(answer.confidence, 3),
             draft=answer.reply_draft,
-            next_steps=steps,
-            knowledge=list(self.knowledge),
             citations=citations,
-            prospect=self.prospect,
-            tool_log=self.tool_log,
-            reasoning=reasoning,
+            confidence=round(answer.confidence, 3),
             brain=BRAIN_NAME,
             model_name=self.model_name,
+            reasoning=reasoning,
+            review_reasons=[f"the model asked for review: {flag or 'no reason given'}"]
+            if flag is not None
+            else [],
+            grounded=bool(citations),
+            tool_log=self.tool_log,
+            extra_knowledge=self.extra_knowledge,
             prompt_version=PROMPT_VERSION,
         )
 
-    def _with_totals(self, result: TurnResult) -> TurnResult:
+    def _with_totals(self, result: Judgement) -> Judgement:
         """Token usage, cost and latency over every call of the turn."""
         result.prompt_tokens = self.prompt_tokens
         result.completion_tokens = self.completion_tokens
@@ -343,7 +305,6 @@ class _ModelTurn:
             / 1_000_000,
             6,
         )
-        result.latency_ms = (perf_counter() - self.started) * 1000
         result.reasoning.append(
             f"{self.calls} model call(s), {self.prompt_tokens} prompt + {self.completion_tokens} "
             f"completion tokens, estimated ${result.cost_usd:.6f}."

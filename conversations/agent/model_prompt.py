@@ -16,12 +16,14 @@ from typing import Any
 
 from django.conf import settings
 
+from conversations.agent.evidence import Evidence
 from conversations.agent.model_output import SECONDARY_ACTIONS, IntentOption
 from conversations.agent.types import HistoryMessage, TurnInput
 from crm.client import ProspectRecord
+from knowledge.languages import language_name
 from knowledge.search import SearchResult
 
-PROMPT_VERSION = "turn-v1"
+PROMPT_VERSION = "turn-v2"
 PROMPTS_DIR = Path(__file__).resolve().parent / "prompts"
 
 
@@ -93,37 +95,32 @@ def system_prompt(intents: list[IntentOption]) -> str:
     )
 
 
-def user_prompt(
-    turn: TurnInput,
-    *,
-    knowledge: list[SearchResult],
-    prospect: ProspectRecord | None,
-    crm_lookup_ok: bool,
-) -> str:
+def format_questions(questions: list[str]) -> str:
+    if len(questions) <= 1:
+        return "(one question: the current message)"
+    return "\n".join(f"{number}. {escape_data(text)}" for number, text in enumerate(questions, start=1))
+
+
+def user_prompt(turn: TurnInput, *, evidence: Evidence, quote: str) -> str:
     return render(
         "user.md",
-        crm_record=format_prospect(prospect, turn.prospect_id, lookup_ok=crm_lookup_ok),
-        knowledge_base=format_chunks(knowledge),
+        crm_record=format_prospect(evidence.prospect, turn.prospect_id, lookup_ok=evidence.crm_ok),
+        knowledge_base=format_chunks(evidence.knowledge),
         conversation=format_history(turn.history),
         current_message=escape_data(turn.message),
+        questions=format_questions([question.text for question in evidence.questions]),
+        quote=escape_data(quote) if quote else "(no quote was asked for)",
+        reply_language=f"{evidence.language.code} ({language_name(evidence.language.code)})",
     )
 
 
 def initial_messages(
-    turn: TurnInput,
-    *,
-    intents: list[IntentOption],
-    knowledge: list[SearchResult],
-    prospect: ProspectRecord | None,
-    crm_lookup_ok: bool,
+    turn: TurnInput, *, intents: list[IntentOption], evidence: Evidence, quote: str = ""
 ) -> list[dict[str, Any]]:
     """The system and user messages of a turn's first model call."""
     return [
         {"role": "system", "content": system_prompt(intents)},
-        {
-            "role": "user",
-            "content": user_prompt(turn, knowledge=knowledge, prospect=prospect, crm_lookup_ok=crm_lookup_ok),
-        },
+        {"role": "user", "content": user_prompt(turn, evidence=evidence, quote=quote)},
     ]
 
 

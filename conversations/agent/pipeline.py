@@ -1,8 +1,9 @@
-"""One turn of the agent: pick the brain, run it, fall back when the model fails, guard the draft.
+"""One turn of the agent: gather the evidence, let a brain judge it, apply the policy, guard the draft.
 
 ``AGENT_BRAIN=auto`` uses the model brain when a model endpoint is configured and the local brain
 otherwise; ``openai`` asks for the model explicitly. Whenever the model path fails, the local brain
-answers, ``degraded`` is set and the reason is in the reasoning trace and the tool log.
+judges the same evidence, ``degraded`` is set and the reason is in the reasoning trace and the tool
+log. Next steps, priority and review flags come from the shared policy, whichever brain judged.
 """
 
 from __future__ import annotations
@@ -11,9 +12,12 @@ from time import perf_counter
 
 from django.conf import settings
 
+from conversations.agent.brain import Judgement
+from conversations.agent.evidence import Evidence, gather_evidence
 from conversations.agent.grounding import enforce_grounding
-from conversations.agent.local_brain import run_local_brain
-from conversations.agent.model_brain import ModelBrainFailed, model_configured, run_model_brain
+from conversations.agent.local_brain import LocalBrain
+from conversations.agent.model_brain import ModelBrain, ModelBrainFailed, model_configured
+from conversations.agent.policy import IntentPolicy, TurnFacts, decide, intent_policies
 from conversations.agent.types import ToolCall, TurnInput, TurnResult
 from crm.client import CRMClient, get_crm_client
 
@@ -24,15 +28,26 @@ class UnknownBrain(ValueError):
     """The requested brain is not one of :data:`BRAINS`."""
 
 
-def _local_fallback(turn: TurnInput, crm: CRMClient, reason: str, attempted: list[ToolCall]) -> TurnResult:
-    result = run_local_brain(turn, crm=crm)
-    result.degraded = True
-    result.reasoning.insert(0, f"Model brain unavailable ({reason}); the local brain answered.")
+def _judge(
+    requested: str, turn: TurnInput, evidence: Evidence, policies: dict[str, IntentPolicy]
+) -> tuple[Judgement, str]:
+    """The judgement and, when the model path failed, why (the local brain judged instead)."""
+    if requested == "local" or (requested == "auto" and not model_configured()):
+        return LocalBrain().judge(turn, evidence, policies), ""
+    if not model_configured():
+        reason, attempted = "no model endpoint is configured", []
+    else:
+        try:
+            return ModelBrain().judge(turn, evidence, policies), ""
+        except ModelBrainFailed as failure:
+            reason, attempted = failure.reason, failure.tool_log
+    judgement = LocalBrain().judge(turn, evidence, policies)
     fallback = ToolCall(
         "model_fallback", {"reason": reason}, False, 0.0, "local brain answered", error=reason
     )
-    result.tool_log = [*attempted, fallback, *result.tool_log]
-    return result
+    judgement.tool_log = [*attempted, fallback, *judgement.tool_log]
+    judgement.reasoning.insert(0, f"Model brain unavailable ({reason}); the local brain answered.")
+    return judgement, reason
 
 
 def run_turn(turn: TurnInput, *, brain: str | None = None, crm: CRMClient | None = None) -> TurnResult:
@@ -41,16 +56,54 @@ def run_turn(turn: TurnInput, *, brain: str | None = None, crm: CRMClient | None
     requested = brain or settings.AGENT_BRAIN
     if requested not in BRAINS:
         raise UnknownBrain(f"unknown brain {requested!r}; expected one of {', '.join(BRAINS)}")
-    crm = crm or get_crm_client()
-    if requested == "local" or (requested == "auto" and not model_configured()):
-        result = run_local_brain(turn, crm=crm)
-    elif not model_configured():
-        result = _local_fallback(turn, crm, "no model endpoint is configured", [])
-    else:
-        try:
-            result = run_model_brain(turn, crm=crm)
-        except ModelBrainFailed as failure:
-            result = _local_fallback(turn, crm, failure.reason, failure.tool_log)
+    policies = intent_policies()
+    evidence = gather_evidence(turn, crm=crm or get_crm_client(), policies=policies)
+    judgement, fallback_reason = _judge(requested, turn, evidence, policies)
+    facts = TurnFacts(
+        intent=judgement.intent,
+        sentiment=judgement.sentiment,
+        confidence=judgement.confidence,
+        entities=judgement.entities,
+        draft=judgement.draft,
+        grounded=judgement.grounded,
+        language=judgement.language,
+        prospect=evidence.prospect,
+        prospect_id=turn.prospect_id,
+        review_reasons=[*evidence.findings, *judgement.review_reasons],
+    )
+    decision = decide(facts, policies)
+    knowledge = evidence.knowledge
+    known = {result.chunk_id for result in knowledge}
+    knowledge.extend(result for result in judgement.extra_knowledge if result.chunk_id not in known)
+    result = TurnResult(
+        intent=judgement.intent,
+        sentiment=decision.sentiment,
+        entities=judgement.entities,
+        key_points=judgement.key_points,
+        priority=decision.priority,
+        confidence=judgement.confidence,
+        draft=judgement.draft,
+        next_steps=decision.next_steps,
+        knowledge=knowledge,
+        citations=judgement.citations,
+        prospect=evidence.prospect,
+        tool_log=[*evidence.tool_log, *judgement.tool_log],
+        reasoning=[*evidence.reasoning, *judgement.reasoning],
+        brain=judgement.brain,
+        model_name=judgement.model_name,
+        degraded=bool(fallback_reason),
+        prompt_tokens=judgement.prompt_tokens,
+        completion_tokens=judgement.completion_tokens,
+        prompt_version=judgement.prompt_version,
+        cost_usd=judgement.cost_usd,
+        language=judgement.language,
+        questions=[question.text for question in evidence.questions],
+        tool_evidence=judgement.tool_evidence,
+    )
+    result.reasoning.append(
+        f"Confidence {result.confidence:.2f}; priority {result.priority}; "
+        f"next steps {', '.join(step.action for step in result.next_steps)}."
+    )
     result = enforce_grounding(result)
     result.latency_ms = (perf_counter() - started) * 1000
     return result

@@ -54,7 +54,7 @@ class NextStep:
     extra: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"action": self.action, "details": {"reason": self.reason, **self.extra}}
+        return {"action": str(self.action), "details": {"reason": self.reason, **self.extra}}
 
 
 @dataclass
@@ -85,6 +85,16 @@ class TurnResult:
     cost_usd: float = 0.0
     # Claims the grounding guard found unbacked by the retrieved chunks or CRM data.
     unsupported_claims: list[str] = field(default_factory=list)
+    # The language the prospect wrote in (ISO 639-1) and the questions the message was split into.
+    language: str = "en"
+    questions: list[str] = field(default_factory=list)
+    # Text the draft may state because a deterministic tool computed it (a quote's figures), as the
+    # tool log records them; the grounding guard accepts it like a retrieved chunk.
+    tool_evidence: list[str] = field(default_factory=list)
+
+    @property
+    def review_reasons(self) -> list[str]:
+        return [step.reason for step in self.next_steps if step.action == "FLAG_FOR_HUMAN_REVIEW"]
 
     @property
     def primary_action(self) -> str:

@@ -1,0 +1,145 @@
+"""How the local brain writes a reply: an opening that fits the tone, refusals of risky requests, the
+quote's figures, an answer to each question from the knowledge base (or "let me check" for what it
+never mentions), the intent's standing answer, and a closing line, all in the prospect's language.
+
+Openings, closings and stock sentences make no factual claims; facts come only from retrieved
+sentences and the quote tool, so the grounding guard passes the draft by construction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from conversations.agent.drafting import (
+    MAX_SENTENCES,
+    MIN_SENTENCE_SIMILARITY,
+    MIN_SIMILARITY_OTHER_LANGUAGES,
+    select_sentences,
+)
+from conversations.agent.evidence import Evidence
+from conversations.agent.phrases import join_list, name_values, phrase
+from conversations.agent.policy import COMPLAINT, NOT_INTERESTED, IntentPolicy
+from conversations.agent.risks import RiskKind
+from conversations.models import Intent
+from knowledge.languages import DEFAULT_LANGUAGE
+
+# With several questions each gets fewer sentences, so the draft stays readable.
+SENTENCES_PER_QUESTION = {1: MAX_SENTENCES}
+SENTENCES_PER_QUESTION_MANY = 2
+REFUSALS = {
+    RiskKind.OUT_OF_POLICY_PROMISE: "refuse_out_of_policy",
+    RiskKind.INSTRUCTIONS_TO_AGENT: "refuse_out_of_policy",
+    RiskKind.OTHER_CUSTOMERS_DATA: "refuse_other_customers",
+}
+
+
+@dataclass
+class ComposedReply:
+    text: str
+    cited_chunk_ids: list[int]
+    knowledge_sentences: list[str]
+    # Questions that got no answer from the knowledge base (a holding line instead).
+    unanswered: list[str] = field(default_factory=list)
+
+
+def display_term(term: str) -> str:
+    """How a named thing is written in a reply: "HIPAA", "Shopify", "Power Bi"."""
+    return term.upper() if " " not in term and len(term) <= 5 else term.title()
+
+
+def opening(
+    *, policy: IntentPolicy, evidence: Evidence, sentiment: str, language: str, first_name: str
+) -> str:
+    """An apology for an unhappy prospect, never a cheerful opener; the intent's frame otherwise."""
+    names = name_values(first_name)
+    unhappy = evidence.tone.negative or sentiment == "negative"
+    if unhappy and policy.name != NOT_INTERESTED:
+        if policy.name == COMPLAINT or evidence.tone.service_failure:
+            return phrase("apology_opener", language, **names)
+        return phrase("negative_opener", language, **names)
+    template = policy.frame(language).get("opener")
+    return template.format(**names) if template else phrase("neutral_opener", language, **names)
+
+
+def closing(*, policy: IntentPolicy, language: str, asked_for_seats: bool) -> str:
+    if asked_for_seats:
+        return phrase("quote_ask_seats", language)
+    if policy.name == COMPLAINT and not policy.frame(language).get("closer"):
+        return phrase("escalation_closer", language)
+    return policy.frame(language).get("closer", "")
+
+
+def compose_reply(
+    *,
+    policy: IntentPolicy,
+    evidence: Evidence,
+    sentiment: str,
+    entities: list[str],
+    first_name: str,
+    quote_sentences: list[str],
+    asked_for_seats: bool,
+    language_has_knowledge: bool,
+) -> ComposedReply:
+    """The whole draft for one turn."""
+    language = evidence.language.code
+    body: list[str] = [phrase(REFUSALS[risk.kind], language) for risk in evidence.risks]
+    body = list(dict.fromkeys(body))
+    body.extend(quote_sentences)
+    chosen: list[tuple[str, int]] = []
+    unanswered: list[str] = []
+    if not language_has_knowledge:
+        body.append(phrase("no_language_knowledge", language))
+    elif policy.answer_source != Intent.AnswerSource.NONE:
+        per_question = SENTENCES_PER_QUESTION.get(len(evidence.questions), SENTENCES_PER_QUESTION_MANY)
+        threshold = (
+            MIN_SENTENCE_SIMILARITY if language == DEFAULT_LANGUAGE else MIN_SIMILARITY_OTHER_LANGUAGES
+        )
+        used: set[str] = set()
+        for question in evidence.questions:
+            if question.unknown_terms:
+                topic = join_list([display_term(term) for term in question.unknown_terms], language)
+                body.append(phrase("unknown_answer", language, topic=topic))
+            picked = select_sentences(
+                question.vector,
+                question.knowledge,
+                entities=entities,
+                max_sentences=per_question,
+                question=question.text,
+                exclude=used,
+                min_similarity=threshold,
+            )
+            if not picked and not question.unknown_terms:
+                unanswered.append(question.text)
+            for sentence, chunk_id in picked:
+                used.add(sentence)
+                chosen.append((sentence, chunk_id))
+                body.append(sentence)
+        standing = evidence.standing.get(policy.name)
+        if standing is not None:
+            best = select_sentences(
+                standing.vector,
+                standing.knowledge,
+                entities=entities,
+                max_sentences=1,
+                question=standing.query,
+                exclude=used,
+                min_similarity=threshold,
+            )
+            for sentence, chunk_id in best:
+                chosen.append((sentence, chunk_id))
+                body.append(sentence)
+        if not chosen and not evidence.unknown_terms and not evidence.risks and not quote_sentences:
+            body.append(phrase("holding_reply", language))
+    parts = [
+        opening(
+            policy=policy, evidence=evidence, sentiment=sentiment, language=language, first_name=first_name
+        ),
+        *body,
+        closing(policy=policy, language=language, asked_for_seats=asked_for_seats),
+    ]
+    return ComposedReply(
+        text=" ".join(part for part in parts if part),
+        cited_chunk_ids=list(dict.fromkeys(chunk_id for _, chunk_id in chosen)),
+        knowledge_sentences=[sentence for sentence, _ in chosen],
+        unanswered=unanswered,
+    )

@@ -1,0 +1,263 @@
+"""Gathering a turn's evidence once, for whichever brain judges it.
+
+Before any brain runs, the pipeline reads the message (language, tone, risky requests, the questions
+it asks), looks the prospect up in the CRM, searches the knowledge base for every question in the
+prospect's language, runs the likely intents' standing queries, and computes a quote when one is
+asked for. Every tool call is timed in the tool log. Brains only judge what is gathered here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.conf import settings
+
+from conversations.agent.classifier import (
+    IntentPrediction,
+    classify_intent,
+    follow_up_anchor,
+    is_short_affirmative,
+    score_prediction,
+)
+from conversations.agent.entities import ANAPHORA_RE, named_things
+from conversations.agent.policy import COMPLAINT, IntentPolicy
+from conversations.agent.questions import main_question, split_questions
+from conversations.agent.risks import Risk, detect_risks
+from conversations.agent.tone import Tone, read_tone
+from conversations.agent.tools import lookup_prospect, search_knowledge_base
+from conversations.agent.types import ToolCall, TurnInput
+from crm.client import CRMClient, ProspectRecord
+from knowledge.embeddings import embed_query
+from knowledge.languages import DetectedLanguage, detect_language
+from knowledge.search import SearchResult
+from knowledge.vocabulary import unknown_terms
+
+# A message this short that points back ("that one", "it") is read with what it points at.
+ANAPHORIC_MAX_WORDS = 12
+# Several questions share the draft, so each gets fewer chunks than a single question does.
+PER_QUESTION_K = 3
+
+
+@dataclass
+class QuestionEvidence:
+    """One question of the message: what was searched, how it reads, and what came back."""
+
+    text: str
+    query: str
+    vector: list[float]
+    prediction: IntentPrediction
+    knowledge: list[SearchResult]
+    # Named things (tools, standards) the question asks about that the knowledge base never mentions.
+    unknown_terms: list[str] = field(default_factory=list)
+
+
+@dataclass
+class StandingAnswer:
+    """An intent's standing query (the answer it always needs) and what it retrieved."""
+
+    query: str
+    vector: list[float]
+    knowledge: list[SearchResult]
+
+
+@dataclass
+class Evidence:
+    """Everything gathered for one turn before a brain judges it."""
+
+    language: DetectedLanguage
+    tone: Tone
+    risks: list[Risk]
+    prediction: IntentPrediction
+    message_vector: list[float]
+    questions: list[QuestionEvidence]
+    standing: dict[str, StandingAnswer]
+    prospect: ProspectRecord | None
+    crm_ok: bool
+    tool_log: list[ToolCall]
+    reasoning: list[str]
+
+    @property
+    def knowledge(self) -> list[SearchResult]:
+        """Every retrieved chunk once, questions first (in order), then standing queries."""
+        seen: dict[int, SearchResult] = {}
+        for results in [
+            *(q.knowledge for q in self.questions),
+            *(a.knowledge for a in self.standing.values()),
+        ]:
+            for result in results:
+                seen.setdefault(result.chunk_id, result)
+        return list(seen.values())
+
+    @property
+    def unknown_terms(self) -> list[str]:
+        return list(dict.fromkeys(term for q in self.questions for term in q.unknown_terms))
+
+    @property
+    def is_multi_question(self) -> bool:
+        return len(self.questions) > 1
+
+    @property
+    def findings(self) -> list[str]:
+        """What the evidence alone says a person must check: risky requests, questions about things
+        the knowledge base never mentions."""
+        found = [risk.reason for risk in self.risks]
+        if self.unknown_terms:
+            found.append(f"the knowledge base says nothing about {', '.join(self.unknown_terms)}")
+        return found
+
+
+def earlier_prospect_messages(turn: TurnInput) -> list[str]:
+    """The prospect's earlier messages in this conversation, oldest first."""
+    return [item.content for item in turn.history if item.sender == "prospect"]
+
+
+def search_query_for(turn: TurnInput, prediction: IntentPrediction | None = None) -> str:
+    """The text to search with: a follow-up carries what it leans on, a standalone message stands alone.
+
+    A short yes carries the agent's offer it accepts; an elliptical follow-up that continues the
+    earlier topic (``prediction.anchor``), or a short message pointing back ("how much would that one
+    be?"), carries the prospect message it continues. Searching a new question on its own keeps an
+    earlier topic from pulling results away.
+    """
+    message = turn.message
+    if not turn.history:
+        return message
+    context = []
+    if is_short_affirmative(message) and "?" in turn.last_from("agent"):
+        context.append(turn.last_from("agent"))
+    if prediction is not None and prediction.anchor:
+        context.append(prediction.anchor)
+    elif is_short_affirmative(message) or (
+        len(message.split()) <= ANAPHORIC_MAX_WORDS and ANAPHORA_RE.search(message)
+    ):
+        context.append(follow_up_anchor(earlier_prospect_messages(turn)))
+    return " ".join([message, *(text for text in context if text)])
+
+
+def _search(
+    query: str,
+    vector: list[float],
+    *,
+    k: int,
+    language: str,
+    policy: IntentPolicy | None,
+    tool_log: list[ToolCall],
+) -> list[SearchResult]:
+    results, call = search_knowledge_base(
+        query,
+        k=k,
+        query_vector=vector,
+        prefer_categories=list(policy.knowledge_categories) if policy else None,
+    )
+    tool_log.append(call)
+    return results
+
+
+def _questions(
+    turn: TurnInput,
+    prediction: IntentPrediction,
+    message_vector: list[float],
+    *,
+    language: str,
+    policies: dict[str, IntentPolicy],
+    tool_log: list[ToolCall],
+) -> list[QuestionEvidence]:
+    texts = split_questions(turn.message)
+    if len(texts) == 1:
+        query = search_query_for(turn, prediction)
+        vector = message_vector if query == turn.message else embed_query(query)
+        knowledge = _search(
+            query,
+            vector,
+            k=settings.KNOWLEDGE_SEARCH_K,
+            language=language,
+            policy=policies.get(prediction.intent),
+            tool_log=tool_log,
+        )
+        return [QuestionEvidence(turn.message, query, vector, prediction, knowledge)]
+    questions = []
+    for text in texts:
+        vector = embed_query(text)
+        own = score_prediction(vector)
+        knowledge = _search(
+            text,
+            vector,
+            k=PER_QUESTION_K,
+            language=language,
+            policy=policies.get(own.intent),
+            tool_log=tool_log,
+        )
+        questions.append(QuestionEvidence(text, text, vector, own, knowledge))
+    return questions
+
+
+def likely_intents(prediction: IntentPrediction, tone: Tone) -> list[str]:
+    """The intents a brain will most likely choose, whose standing queries are worth running."""
+    intents = [prediction.intent]
+    if tone.is_complaint:
+        intents.append(COMPLAINT)
+    return list(dict.fromkeys(intent for intent in intents if intent))
+
+
+def gather_evidence(turn: TurnInput, *, crm: CRMClient, policies: dict[str, IntentPolicy]) -> Evidence:
+    """Read the message, look the prospect up and search the knowledge base, once per turn."""
+    reasoning: list[str] = []
+    tool_log: list[ToolCall] = []
+    earlier = earlier_prospect_messages(turn)
+    language = detect_language(turn.message, context=earlier)
+    reasoning.append(f"Language {language.code} ({language.method}, {language.confidence:.2f}).")
+    tone = read_tone(turn.message, language=language.code)
+    risks = detect_risks(turn.message)
+    for risk in risks:
+        reasoning.append(f"Risky request: {risk.reason}.")
+
+    message_vector = embed_query(turn.message)
+    lead = main_question(turn.message)
+    prediction = classify_intent(
+        turn.message,
+        message_vector,
+        last_agent_message=turn.last_from("agent"),
+        earlier_prospect_messages=earlier,
+        focus_vectors=[embed_query(lead)] if lead else [],
+    )
+
+    prospect, crm_ok = None, True
+    if turn.prospect_id:
+        prospect, call = lookup_prospect(crm, turn.prospect_id)
+        crm_ok = call.ok
+        tool_log.append(call)
+        reasoning.append(f"CRM lookup for {turn.prospect_id}: {call.output_summary}.")
+    else:
+        reasoning.append("No prospect id: no CRM lookup.")
+
+    questions = _questions(
+        turn, prediction, message_vector, language=language.code, policies=policies, tool_log=tool_log
+    )
+    if len(questions) > 1:
+        reasoning.append(f"{len(questions)} questions: " + " | ".join(q.text[:60] for q in questions) + ".")
+    for question in questions:
+        question.unknown_terms = unknown_terms(named_things(question.text))
+        if question.unknown_terms:
+            reasoning.append(f"The knowledge base never mentions {', '.join(question.unknown_terms)}.")
+
+    standing: dict[str, StandingAnswer] = {}
+    for intent in likely_intents(prediction, tone):
+        policy = policies.get(intent)
+        query = policy.standing_queries.get(language.code, "") if policy else ""
+        if query:
+            vector = embed_query(query)
+            results = _search(query, vector, k=2, language=language.code, policy=policy, tool_log=tool_log)
+            standing[intent] = StandingAnswer(query, vector, results)
+    return Evidence(
+        language=language,
+        tone=tone,
+        risks=risks,
+        prediction=prediction,
+        message_vector=message_vector,
+        questions=questions,
+        standing=standing,
+        prospect=prospect,
+        crm_ok=crm_ok,
+        tool_log=tool_log,
+        reasoning=reasoning,
+    )

@@ -1,0 +1,194 @@
+"""The agent's policy: what the sales team should do about a turn, whichever brain judged it.
+
+A brain returns only its judgement (intent, sentiment, draft, confidence, its own review reasons).
+This module turns a judgement and the turn's evidence into next steps, priority and review flags,
+from per-intent rules stored on the ``Intent`` rows (editable in the admin) and the few rules that
+hold for every intent (unknown prospects, risky requests, unanswerable questions, language).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+
+from conversations.agent.types import NextStep
+from conversations.models import Action, Intent
+from crm.client import ProspectRecord
+from knowledge.languages import classify_language, language_name
+
+# Intents the code itself refers to; the system check (conversations/checks.py) fails when one of
+# them is missing from the intents table, so a rename in the admin cannot silently break a rule.
+COMPLAINT = "complaint"
+GREETING = "greeting"
+NOT_INTERESTED = "not_interested"
+PRICING_INQUIRY = "pricing_inquiry"
+REFERENCED_INTENTS = (COMPLAINT, GREETING, NOT_INTERESTED, PRICING_INQUIRY)
+HOT_LEAD_SCORE = 80
+QUALIFIED_LEAD_SCORE = 60
+# A draft shorter than this is too short to tell its language; it is not checked.
+MIN_WORDS_TO_CHECK_LANGUAGE = 6
+LANGUAGE_CHECK_CONFIDENCE = 0.9
+
+
+@dataclass(frozen=True)
+class IntentPolicy:
+    """One intent's rules, as stored on its ``Intent`` row."""
+
+    name: str
+    primary_action: str
+    priority_class: str = Intent.PriorityClass.NORMAL
+    updates_crm: bool = False
+    schedules_follow_up: bool = False
+    sentiment_override: str = ""
+    answer_source: str = Intent.AnswerSource.KNOWLEDGE
+    knowledge_categories: tuple[str, ...] = ()
+    standing_queries: dict[str, str] = field(default_factory=dict)
+    reply_frames: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def frame(self, language: str) -> dict[str, str]:
+        """The opener and closer for a language; empty when staff wrote none for it."""
+        return dict(self.reply_frames.get(language) or {})
+
+
+# An intent the table does not know (deleted or renamed mid-turn): a person decides.
+UNKNOWN_INTENT_POLICY = IntentPolicy(name="", primary_action=Action.FLAG_FOR_HUMAN_REVIEW)
+
+
+def intent_policies() -> dict[str, IntentPolicy]:
+    """Every active intent's policy, by name (one query)."""
+    rows = Intent.objects.filter(is_active=True).values(
+        "name",
+        "primary_action",
+        "priority_class",
+        "updates_crm",
+        "schedules_follow_up",
+        "sentiment_override",
+        "answer_source",
+        "knowledge_categories",
+        "standing_queries",
+        "reply_frames",
+    )
+    policies = {}
+    for row in rows:
+        row["knowledge_categories"] = tuple(row["knowledge_categories"] or ())
+        row["standing_queries"] = dict(row["standing_queries"] or {})
+        row["reply_frames"] = dict(row["reply_frames"] or {})
+        policies[row["name"]] = IntentPolicy(**row)
+    return policies
+
+
+@dataclass
+class Decision:
+    """What the policy made of a judgement."""
+
+    sentiment: str
+    priority: str
+    next_steps: list[NextStep]
+
+
+@dataclass
+class TurnFacts:
+    """What the policy needs to know about a turn besides the brain's judgement."""
+
+    intent: str
+    sentiment: str
+    confidence: float
+    entities: list[str]
+    draft: str
+    grounded: bool
+    language: str
+    prospect: ProspectRecord | None
+    prospect_id: str | None
+    # Reasons for a person to review, found by the evidence (risky requests, unanswerable
+    # questions, no knowledge in the prospect's language) and by the brain itself.
+    review_reasons: list[str] = field(default_factory=list)
+
+
+def effective_sentiment(policy: IntentPolicy, sentiment: str) -> str:
+    return policy.sentiment_override or sentiment
+
+
+def choose_priority(policy: IntentPolicy, sentiment: str, prospect: ProspectRecord | None) -> str:
+    """High for complaints, buying signals and unhappy qualified or hot leads; low for small talk."""
+    lead_score = prospect.lead_score if prospect else 0
+    if policy.priority_class == Intent.PriorityClass.HIGH:
+        return "high"
+    if policy.priority_class == Intent.PriorityClass.LOW:
+        return "low"
+    if sentiment == "negative" and lead_score >= QUALIFIED_LEAD_SCORE:
+        return "high"
+    if policy.priority_class == Intent.PriorityClass.HOT_LEAD and lead_score >= HOT_LEAD_SCORE:
+        return "high"
+    return "medium"
+
+
+def draft_language_mismatch(draft: str, language: str) -> str | None:
+    """Why the draft is not in the prospect's language, or None when it is (or is too short to tell)."""
+    if len(draft.split()) < MIN_WORDS_TO_CHECK_LANGUAGE:
+        return None
+    written_in, probability = classify_language(draft)
+    if written_in == language or probability < LANGUAGE_CHECK_CONFIDENCE:
+        return None
+    return f"the prospect wrote in {language_name(language)} but the draft is in {language_name(written_in)}"
+
+
+def review_reasons(facts: TurnFacts, policy: IntentPolicy) -> list[str]:
+    """Every reason a person should check this turn before anything is sent."""
+    reasons = list(facts.review_reasons)
+    threshold = settings.HUMAN_REVIEW_CONFIDENCE_THRESHOLD
+    if facts.confidence < threshold:
+        reasons.append(f"confidence {facts.confidence:.2f} below {threshold:.2f}")
+    if not facts.grounded and policy.answer_source == Intent.AnswerSource.KNOWLEDGE:
+        reasons.append("no knowledge-base sentence answers this; the draft only promises a follow-up")
+    mismatch = draft_language_mismatch(facts.draft, facts.language)
+    if mismatch:
+        reasons.append(mismatch)
+    return list(dict.fromkeys(reasons))
+
+
+def plan_next_steps(facts: TurnFacts, policy: IntentPolicy) -> list[NextStep]:
+    """The intent's primary action first, then the secondary actions this turn calls for."""
+    about = f" ({', '.join(facts.entities[:3])})" if facts.entities else ""
+    steps = [NextStep(policy.primary_action, f"{facts.intent.replace('_', ' ')}{about}")]
+    if facts.prospect is None:
+        who = (
+            f"prospect id {facts.prospect_id!r} is unknown to the CRM"
+            if facts.prospect_id
+            else "no prospect id was given"
+        )
+        steps.append(NextStep(Action.CREATE_LEAD, who))
+    elif policy.updates_crm:
+        steps.append(
+            NextStep(
+                Action.UPDATE_CRM, f"record {facts.intent.replace('_', ' ')} on {facts.prospect.prospect_id}"
+            )
+        )
+    if policy.schedules_follow_up:
+        steps.append(NextStep(Action.SCHEDULE_FOLLOW_UP, "keep the conversation moving"))
+    reasons = review_reasons(facts, policy)
+    if reasons:
+        steps.append(NextStep(Action.FLAG_FOR_HUMAN_REVIEW, "; ".join(reasons), {"reasons": reasons}))
+    return steps
+
+
+def decide(facts: TurnFacts, policies: dict[str, IntentPolicy]) -> Decision:
+    """Sentiment, priority and next steps for a judged turn."""
+    policy = policies.get(facts.intent, UNKNOWN_INTENT_POLICY)
+    sentiment = effective_sentiment(policy, facts.sentiment)
+    facts.sentiment = sentiment
+    return Decision(
+        sentiment=sentiment,
+        priority=choose_priority(policy, sentiment, facts.prospect),
+        next_steps=plan_next_steps(facts, policy),
+    )
+
+
+def policy_summary(policy: IntentPolicy) -> dict[str, Any]:
+    """The rules the model brain is told about an intent (its prompt lists them)."""
+    return {
+        "primary_action": policy.primary_action,
+        "answer_source": policy.answer_source,
+        "knowledge_categories": list(policy.knowledge_categories),
+    }
