@@ -27,6 +27,9 @@ LOWER_IS_BETTER = frozenset(
     }
 )
 RELATIVE_METRICS = frozenset({"latency_p50_ms", "latency_p95_ms"})
+# The default allowances of ``run_eval --compare`` (absolute for quality, a fraction for latency).
+DEFAULT_MAX_DROP = 0.02
+DEFAULT_MAX_LATENCY_INCREASE = 0.5
 # Metric values are stored rounded to 4 decimals; a difference this small is rounding, not a change.
 _EPSILON = 1e-9
 
@@ -51,6 +54,10 @@ class MetricDelta:
     @property
     def relative(self) -> bool:
         return self.name in RELATIVE_METRICS
+
+    @property
+    def lower_is_better(self) -> bool:
+        return self.name in LOWER_IS_BETTER
 
     @property
     def direction(self) -> str | None:

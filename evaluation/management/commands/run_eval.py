@@ -18,6 +18,8 @@ from django.test.utils import override_settings
 from conversations.agent.pipeline import BRAINS
 from evaluation.calibration import threshold_for_cases
 from evaluation.compare import (
+    DEFAULT_MAX_DROP,
+    DEFAULT_MAX_LATENCY_INCREASE,
     ComparisonError,
     check_baseline,
     compare_metrics,
@@ -86,14 +88,15 @@ class Command(BaseCommand):
         parser.add_argument(
             "--max-drop",
             type=float,
-            default=0.02,
+            default=DEFAULT_MAX_DROP,
             help="With --compare: largest absolute worsening allowed for a quality metric (default 0.02). "
-            "For unsupported_claim_rate and confidence_ece lower is better, so a rise counts as the drop.",
+            "For the error rates (unsupported_claim_rate, forbidden_content_rate, unflagged_failure_rate) "
+            "and confidence_ece lower is better, so a rise counts as the drop.",
         )
         parser.add_argument(
             "--max-latency-increase",
             type=float,
-            default=0.5,
+            default=DEFAULT_MAX_LATENCY_INCREASE,
             help="With --compare: latency p50/p95 are gated relative to the baseline, not in ms (machines "
             "and brains differ in ms): the largest increase allowed as a fraction (default 0.5 = 50%%).",
         )
