@@ -4,7 +4,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
-DATASET ?= evaluation/datasets/dev_dataset.json
+# `make eval` runs every bundled dataset; DATASET=path-or-name runs only that one.
+DATASET ?=
 
 .PHONY: install services migrate demo run test lint format eval worker redis bench db-stop clean
 
@@ -54,8 +55,12 @@ test: install services lint  ## lint, migration check and the whole test suite
 	$(PY) manage.py makemigrations --check --dry-run
 	$(VENV)/bin/pytest
 
-eval: demo  ## evaluate the local brain on a golden dataset (DATASET=...)
+eval: demo  ## evaluate on every bundled dataset, one table (DATASET=... for one dataset)
+ifeq ($(strip $(DATASET)),)
+	$(PY) manage.py run_eval --all --json var/eval-reports
+else
 	$(PY) manage.py run_eval --dataset $(DATASET) --json var/eval-report.json
+endif
 
 worker: migrate  ## a Celery worker (CELERY_BROKER_URL, default the local Redis of `make redis`)
 	CELERY_BROKER_URL=$${CELERY_BROKER_URL:-redis://127.0.0.1:6379/0} \

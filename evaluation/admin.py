@@ -26,6 +26,8 @@ class EvalCaseResultInline(admin.TabularInline):
         "intent_correct",
         "action_correct",
         "sentiment_correct",
+        "flagged",
+        "failed",
         "latency_ms",
     )
     readonly_fields = fields
@@ -104,8 +106,24 @@ class EvalRunAdmin(admin.ModelAdmin):
 
 @admin.register(EvalCaseResult)
 class EvalCaseResultAdmin(admin.ModelAdmin):
-    list_display = ("case_id", "run", "intent_correct", "action_correct", "sentiment_correct", "latency_ms")
-    list_filter = ("intent_correct", "action_correct", "sentiment_correct", "run__dataset_name")
+    list_display = (
+        "case_id",
+        "run",
+        "intent_correct",
+        "action_correct",
+        "sentiment_correct",
+        "flagged",
+        "failed",
+        "latency_ms",
+    )
+    list_filter = (
+        "intent_correct",
+        "action_correct",
+        "sentiment_correct",
+        "flagged",
+        "failed",
+        "run__dataset_name",
+    )
     list_select_related = ("run",)
     search_fields = ("case_id",)
     readonly_fields = (
@@ -114,11 +132,14 @@ class EvalCaseResultAdmin(admin.ModelAdmin):
         "intent_correct",
         "action_correct",
         "sentiment_correct",
+        "flagged",
+        "failed",
         "latency_ms",
         "expected_json",
         "predicted_json",
+        "checks_json",
     )
-    exclude = ("expected", "predicted")
+    exclude = ("expected", "predicted", "checks")
 
     def has_add_permission(self, request) -> bool:
         return False
@@ -133,3 +154,7 @@ class EvalCaseResultAdmin(admin.ModelAdmin):
     @admin.display(description="predicted")
     def predicted_json(self, obj: EvalCaseResult) -> str:
         return _pretty_json(obj.predicted)
+
+    @admin.display(description="checks")
+    def checks_json(self, obj: EvalCaseResult) -> str:
+        return _pretty_json(obj.checks)

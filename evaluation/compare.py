@@ -1,7 +1,9 @@
 """Comparing an evaluation run with an earlier one, metric by metric, so a regression can fail CI.
 
-Quality metrics are compared in absolute terms (0.93 -> 0.90 is worse by 0.03). For
-``unsupported_claim_rate`` and ``confidence_ece`` lower is better, so a rise is the drop. Latencies
+Quality metrics are compared in absolute terms (0.93 -> 0.90 is worse by 0.03). For the error rates
+(``unsupported_claim_rate``, ``forbidden_content_rate``, ``unflagged_failure_rate``) and
+``confidence_ece`` lower is better, so a rise is the drop. A metric with no value on either side
+(None: nothing to measure it on) is shown but never compared. Latencies
 are compared relative to the baseline (p95 30 ms -> 45 ms is 50% worse), because a millisecond
 budget means nothing across machines and brains while a share does.
 """
@@ -14,8 +16,20 @@ from dataclasses import dataclass
 from evaluation.metrics import METRIC_NAMES
 from evaluation.models import EvalRun
 
-LOWER_IS_BETTER = frozenset({"unsupported_claim_rate", "confidence_ece", "latency_p50_ms", "latency_p95_ms"})
+LOWER_IS_BETTER = frozenset(
+    {
+        "unsupported_claim_rate",
+        "forbidden_content_rate",
+        "unflagged_failure_rate",
+        "confidence_ece",
+        "latency_p50_ms",
+        "latency_p95_ms",
+    }
+)
 RELATIVE_METRICS = frozenset({"latency_p50_ms", "latency_p95_ms"})
+# The default allowances of ``run_eval --compare`` (absolute for quality, a fraction for latency).
+DEFAULT_MAX_DROP = 0.02
+DEFAULT_MAX_LATENCY_INCREASE = 0.5
 # Metric values are stored rounded to 4 decimals; a difference this small is rounding, not a change.
 _EPSILON = 1e-9
 
@@ -40,6 +54,19 @@ class MetricDelta:
     @property
     def relative(self) -> bool:
         return self.name in RELATIVE_METRICS
+
+    @property
+    def lower_is_better(self) -> bool:
+        return self.name in LOWER_IS_BETTER
+
+    @property
+    def direction(self) -> str | None:
+        """``better``, ``worse`` or ``same``; None when the metric has no value on one side."""
+        if self.worse_by is None:
+            return None
+        if self.worse_by > _EPSILON:
+            return "worse"
+        return "better" if self.worse_by < -_EPSILON else "same"
 
 
 def check_baseline(
@@ -116,7 +143,7 @@ def format_comparison(deltas: Sequence[MetricDelta], *, baseline_id: int, run_id
             limit = f"{delta.allowed:.0%}" if delta.relative else f"{delta.allowed:.4f}"
             worse = f"{delta.worse_by:.0%}" if delta.relative else f"{delta.worse_by:.4f}"
             mark = f"  REGRESSION (worse by {worse} > {limit})"
-        elif delta.worse_by is not None and delta.worse_by > _EPSILON:
+        elif delta.direction == "worse":
             mark = "  worse"
         lines.append(f"  {delta.name:<{width}}  {before:>10}  {after:>10}  {change:>10}{mark}")
     return lines

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -12,9 +13,11 @@ from typing import Any
 from django.utils.dateparse import parse_datetime
 
 from conversations.agent.types import HistoryMessage
+from evaluation.metrics import DEFAULT_REPLY_LANGUAGE
 
 BUNDLED_DIR = Path(__file__).resolve().parent / "datasets"
 DEFAULT_DATASET = BUNDLED_DIR / "dev_dataset.json"
+_LANGUAGE_CODE_RE = re.compile(r"^[a-z]{2}$")
 
 
 class DatasetError(ValueError):
@@ -35,6 +38,22 @@ class GoldenCase:
         steps = self.expected.get("internal_next_steps") or []
         return steps[0].get("action", "") if steps else ""
 
+    @property
+    def expected_language(self) -> str:
+        """The language the reply must be written in (ISO 639-1)."""
+        return str(self.expected.get("language") or DEFAULT_REPLY_LANGUAGE).lower()
+
+    @property
+    def forbidden(self) -> list[str]:
+        """Strings the draft must not contain (compared case-insensitively)."""
+        return list(self.expected.get("forbidden") or [])
+
+    @property
+    def needs_review(self) -> bool | None:
+        """Whether the turn must be flagged for human review; None when the case does not say."""
+        value = self.expected.get("needs_review")
+        return None if value is None else bool(value)
+
 
 @dataclass(frozen=True)
 class Dataset:
@@ -46,7 +65,7 @@ class Dataset:
 
 def resolve_dataset_path(value: str | None) -> Path:
     """A path as given, or the name of a bundled dataset (``dev_dataset``, ``seed_golden_dataset``,
-    ``challenge_dataset``)."""
+    ``challenge_dataset``, ``realistic_dev``)."""
     if not value:
         return DEFAULT_DATASET
     path = Path(value)
@@ -58,6 +77,14 @@ def resolve_dataset_path(value: str | None) -> Path:
     raise DatasetError(f"dataset not found: {value}")
 
 
+def bundled_datasets(directory: Path = BUNDLED_DIR) -> list[Path]:
+    """Every dataset file (``*.json``) in ``directory``, by name."""
+    paths = sorted(directory.glob("*.json"))
+    if not paths:
+        raise DatasetError(f"no datasets (*.json) in {directory}")
+    return paths
+
+
 def _timestamp(value: Any, where: str) -> datetime | None:
     if value in (None, ""):
         return None
@@ -65,6 +92,28 @@ def _timestamp(value: Any, where: str) -> datetime | None:
     if parsed is None:
         raise DatasetError(f"{where}: timestamp {value!r} is not ISO 8601")
     return parsed
+
+
+def _check_string_list(value: Any, where: str, name: str) -> None:
+    if not isinstance(value, list) or not all(isinstance(item, str) and item.strip() for item in value):
+        raise DatasetError(f"{where}: expected.{name} must be a list of non-empty strings, got {value!r}")
+
+
+def _check_optional_expectations(expected: dict[str, Any], where: str) -> None:
+    """The optional expectations have the right types (a wrong one would silently skew a metric)."""
+    for name in ("key_facts", "sources", "forbidden"):
+        if expected.get(name) is not None:
+            _check_string_list(expected[name], where, name)
+    language = expected.get("language")
+    if language is not None and (
+        not isinstance(language, str) or not _LANGUAGE_CODE_RE.match(language.lower())
+    ):
+        raise DatasetError(
+            f'{where}: expected.language must be an ISO 639-1 code such as "es", got {language!r}'
+        )
+    needs_review = expected.get("needs_review")
+    if needs_review is not None and not isinstance(needs_review, bool):
+        raise DatasetError(f"{where}: expected.needs_review must be true or false, got {needs_review!r}")
 
 
 def _parse_case(raw: Any, index: int) -> GoldenCase:
@@ -94,6 +143,7 @@ def _parse_case(raw: Any, index: int) -> GoldenCase:
     expected = raw.get("expected")
     if not isinstance(expected, dict) or not expected.get("intent"):
         raise DatasetError(f"{where}: expected.intent is required")
+    _check_optional_expectations(expected, where)
     return GoldenCase(
         case_id=case_id,
         message=current.strip(),

@@ -10,9 +10,12 @@ import math
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from rouge_score import rouge_scorer
 from sacrebleu.metrics import BLEU
+
+from knowledge.languages import DEFAULT_LANGUAGE
 
 METRIC_NAMES = (
     "intent_accuracy",
@@ -29,10 +32,20 @@ METRIC_NAMES = (
     "retrieval_hit_rate",
     "retrieval_mrr",
     "unsupported_claim_rate",
+    "complete_answer_rate",
+    "forbidden_content_rate",
+    "reply_language_accuracy",
+    "review_flag_recall",
+    "review_flag_precision",
+    "unflagged_failure_rate",
     "confidence_ece",
     "latency_p50_ms",
     "latency_p95_ms",
 )
+
+# Metrics on a 0-1 scale (everything but the latencies), e.g. for a chart.
+QUALITY_METRIC_NAMES = tuple(name for name in METRIC_NAMES if not name.endswith("_ms"))
+DEFAULT_REPLY_LANGUAGE = DEFAULT_LANGUAGE
 
 _WHITESPACE_RE = re.compile(r"\s+")
 _BLEU = BLEU(effective_order=True)
@@ -60,10 +73,71 @@ class CaseOutcome:
     unsupported_claims: list[str] = field(default_factory=list)
     confidence: float = 0.0
     latency_ms: float = 0.0
+    # The reply language the case asks for and the one the draft was detected in ("" for no draft).
+    expected_language: str = DEFAULT_REPLY_LANGUAGE
+    reply_language: str = DEFAULT_REPLY_LANGUAGE
+    forbidden: list[str] = field(default_factory=list)
+    # None when the case does not say whether the turn needs review.
+    needs_review: bool | None = None
+    flagged: bool = False
+    flag_reasons: list[str] = field(default_factory=list)
 
     @property
     def intent_correct(self) -> bool:
         return self.predicted_intent == self.expected_intent
+
+    @property
+    def missing_key_facts(self) -> list[str]:
+        return missing_key_facts(self.key_facts, self.predicted_draft)
+
+    @property
+    def forbidden_found(self) -> list[str]:
+        return forbidden_found(self.forbidden, self.predicted_draft)
+
+    @property
+    def language_correct(self) -> bool:
+        return self.reply_language == self.expected_language
+
+    @property
+    def failure_reasons(self) -> list[str]:
+        """Why the turn failed: a wrong primary action, a missing key fact, forbidden content or a
+        reply in the wrong language (empty when it did not)."""
+        checks = {
+            "action": not self.action_correct,
+            "key_facts": bool(self.missing_key_facts),
+            "forbidden": bool(self.forbidden_found),
+            "language": not self.language_correct,
+        }
+        return [name for name, failed in checks.items() if failed]
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.failure_reasons)
+
+    @property
+    def unflagged_failure(self) -> bool:
+        """A failure no person is asked to look at: the costly kind."""
+        return self.failed and not self.flagged
+
+    def checks(self) -> dict[str, Any]:
+        """The per-case verdicts behind the metrics, for the report and the stored case result."""
+        return {
+            "language": {
+                "expected": self.expected_language,
+                "detected": self.reply_language,
+                "match": self.language_correct,
+            },
+            "flag": {
+                "flagged": self.flagged,
+                "reasons": self.flag_reasons,
+                "expected": self.needs_review,
+            },
+            "missing_key_facts": self.missing_key_facts,
+            "forbidden_found": self.forbidden_found,
+            "failed": self.failed,
+            "failure_reasons": self.failure_reasons,
+            "unflagged_failure": self.unflagged_failure,
+        }
 
     @property
     def sentiment_correct(self) -> bool:
@@ -82,6 +156,11 @@ def normalize_entity(entity: str) -> str:
 def _mean(values: Iterable[float]) -> float:
     values = list(values)
     return sum(values) / len(values) if values else 0.0
+
+
+def _mean_or_none(values: Iterable[float]) -> float | None:
+    values = list(values)
+    return _mean(values) if values else None
 
 
 def accuracy(pairs: Iterable[tuple[str, str]]) -> float:
@@ -156,6 +235,78 @@ def key_fact_recall(cases: Iterable[tuple[Sequence[str], str]]) -> float | None:
     return found / total if total else None
 
 
+def missing_key_facts(facts: Sequence[str], draft: str) -> list[str]:
+    """The key facts the draft does not hold (case-insensitive substring, as in key-fact recall)."""
+    lowered = draft.lower()
+    return [fact for fact in facts if fact.lower() not in lowered]
+
+
+def forbidden_found(forbidden: Sequence[str], draft: str) -> list[str]:
+    """The forbidden strings the draft holds (case-insensitive substring)."""
+    lowered = draft.lower()
+    return [text for text in forbidden if text.lower() in lowered]
+
+
+def complete_answer_rate(cases: Iterable[tuple[Sequence[str], str]]) -> float | None:
+    """Over (key facts, draft) cases that list key facts, the share whose draft holds every one.
+
+    None when no case lists key facts.
+    """
+    return _mean_or_none(float(not missing_key_facts(facts, draft)) for facts, draft in cases if facts)
+
+
+def forbidden_content_rate(cases: Iterable[tuple[Sequence[str], str]]) -> float | None:
+    """Over (forbidden strings, draft) cases that list forbidden strings, the share whose draft holds
+    at least one (lower is better). None when no case lists any."""
+    return _mean_or_none(
+        float(bool(forbidden_found(forbidden, draft))) for forbidden, draft in cases if forbidden
+    )
+
+
+def reply_language_accuracy(pairs: Iterable[tuple[str, str]]) -> float | None:
+    """Over (expected, detected) reply languages where a language other than English is expected,
+    the share of drafts written in it. None when every case expects English: an English-only agent
+    would score perfectly there, so the figure would say nothing."""
+    return _mean_or_none(
+        float(expected == detected) for expected, detected in pairs if expected != DEFAULT_REPLY_LANGUAGE
+    )
+
+
+def _review_labels(pairs: Iterable[tuple[bool | None, bool]]) -> list[tuple[bool, bool]] | None:
+    # A dataset that never says whether a case needs review has nothing to measure; once any case
+    # says, an unlabelled case counts as not needing it.
+    pairs = list(pairs)
+    if all(needs_review is None for needs_review, _ in pairs):
+        return None
+    return [(bool(needs_review), flagged) for needs_review, flagged in pairs]
+
+
+def review_flag_recall(pairs: Iterable[tuple[bool | None, bool]]) -> float | None:
+    """Over (needs_review, flagged) turns, the share of those needing review that were flagged.
+
+    None when the dataset labels no case as needing review.
+    """
+    labelled = _review_labels(pairs)
+    if labelled is None:
+        return None
+    return _mean_or_none(float(flagged) for needs_review, flagged in labelled if needs_review)
+
+
+def review_flag_precision(pairs: Iterable[tuple[bool | None, bool]]) -> float | None:
+    """Over flagged turns, the share whose case needs review. None when no turn was flagged, or the
+    dataset never says whether a case needs review."""
+    labelled = _review_labels(pairs)
+    if labelled is None:
+        return None
+    return _mean_or_none(float(needs_review) for needs_review, flagged in labelled if flagged)
+
+
+def unflagged_failure_rate(cases: Sequence[CaseOutcome]) -> float | None:
+    """Over all cases, the share that failed (see :attr:`CaseOutcome.failure_reasons`) without a
+    ``FLAG_FOR_HUMAN_REVIEW`` (lower is better)."""
+    return _mean_or_none(float(case.unflagged_failure) for case in cases)
+
+
 def reciprocal_rank(expected_sources: Sequence[str], retrieved_documents: Sequence[str]) -> float:
     """1/rank of the first retrieved document that is an expected source (0 when none is)."""
     ranked = list(dict.fromkeys(retrieved_documents))
@@ -198,11 +349,6 @@ def percentile(values: Sequence[float], q: float) -> float:
     return ordered[lower] + (ordered[upper] - ordered[lower]) * (position - lower)
 
 
-def _mean_or_none(values: Iterable[float]) -> float | None:
-    values = list(values)
-    return _mean(values) if values else None
-
-
 def summarize(
     cases: Sequence[CaseOutcome],
     *,
@@ -210,7 +356,8 @@ def summarize(
 ) -> dict[str, float | None]:
     """The full metrics block of an evaluation report, rounded to 4 decimals.
 
-    A metric is None when the dataset gives nothing to measure it on (no key facts, no sources).
+    A metric is None when the dataset gives nothing to measure it on (no key facts, no sources, no
+    forbidden strings, no reply language but English, no review labels, no flagged turn).
 
     ``semantic_similarity`` maps (hypotheses, references) to cosine similarities; it is injected so
     the metrics stay independent of the embedding model.
@@ -245,6 +392,14 @@ def summarize(
             reciprocal_rank(c.expected_sources, c.retrieved_documents) for c in with_sources
         ),
         "unsupported_claim_rate": _mean(float(bool(c.unsupported_claims)) for c in cases),
+        "complete_answer_rate": complete_answer_rate((c.key_facts, c.predicted_draft) for c in cases),
+        "forbidden_content_rate": forbidden_content_rate((c.forbidden, c.predicted_draft) for c in cases),
+        "reply_language_accuracy": reply_language_accuracy(
+            (c.expected_language, c.reply_language) for c in cases
+        ),
+        "review_flag_recall": review_flag_recall((c.needs_review, c.flagged) for c in cases),
+        "review_flag_precision": review_flag_precision((c.needs_review, c.flagged) for c in cases),
+        "unflagged_failure_rate": unflagged_failure_rate(cases),
         "confidence_ece": expected_calibration_error(
             [c.confidence for c in cases], [c.intent_correct and c.action_correct for c in cases]
         ),

@@ -38,6 +38,14 @@ class EvalCaseResult(models.Model):
     intent_correct = models.BooleanField(default=False)
     action_correct = models.BooleanField(default=False)
     sentiment_correct = models.BooleanField(default=False)
+    flagged = models.BooleanField(default=False, help_text="The turn carried FLAG_FOR_HUMAN_REVIEW.")
+    failed = models.BooleanField(
+        default=False,
+        help_text="Wrong primary action, a key fact missing, forbidden content or the wrong reply language.",
+    )
+    # The per-case verdicts behind the metrics: reply language, review flag, missing key facts,
+    # forbidden strings found, failure reasons (evaluation.metrics.CaseOutcome.checks).
+    checks = models.JSONField(default=dict)
     latency_ms = models.FloatField(default=0)
 
     class Meta:

@@ -23,8 +23,10 @@ from evaluation.datasets import Dataset, GoldenCase
 from evaluation.metrics import CaseOutcome, summarize
 from evaluation.models import EvalCaseResult, EvalRun
 from knowledge.embeddings import embed_texts
+from knowledge.languages import classify_language
 
 ProgressCallback = Callable[[int, int, CaseOutcome], None]
+REVIEW_ACTION = "FLAG_FOR_HUMAN_REVIEW"
 
 
 def draft_similarities(hypotheses: list[str], references: list[str]) -> list[float]:
@@ -33,6 +35,17 @@ def draft_similarities(hypotheses: list[str], references: list[str]) -> list[flo
     vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
     count = len(hypotheses)
     return [float(value) for value in np.sum(vectors[:count] * vectors[count:], axis=1)]
+
+
+def draft_language(draft: str) -> str:
+    """The language (ISO 639-1) the draft is written in, by the detector alone; "" for no draft."""
+    return classify_language(draft)[0] if draft.strip() else ""
+
+
+def review_flag(next_steps: list[dict[str, Any]]) -> tuple[bool, list[str]]:
+    """Whether the predicted next steps flag the turn for human review, and the flags' reasons."""
+    flags = [step for step in next_steps if step.get("action") == REVIEW_ACTION]
+    return bool(flags), [str((step.get("details") or {}).get("reason", "")) for step in flags]
 
 
 def predicted_fields(result: TurnResult) -> dict[str, Any]:
@@ -46,6 +59,7 @@ def predicted_fields(result: TurnResult) -> dict[str, Any]:
         "action": result.primary_action,
         "internal_next_steps": [step.as_dict() for step in result.next_steps],
         "suggested_response_draft": result.draft,
+        "reply_language": draft_language(result.draft),
         "retrieved_documents": list(dict.fromkeys(item.document_slug for item in result.knowledge)),
         "cited_chunks": result.citations,
         "confidence_score": result.confidence,
@@ -77,6 +91,7 @@ def _run_case(case: GoldenCase, brain: str | None) -> tuple[TurnResult, float]:
 
 def _outcome(case: GoldenCase, predicted: dict[str, Any], latency_ms: float) -> CaseOutcome:
     expected = case.expected
+    flagged, flag_reasons = review_flag(predicted["internal_next_steps"])
     return CaseOutcome(
         case_id=case.case_id,
         expected_intent=expected.get("intent", ""),
@@ -95,6 +110,12 @@ def _outcome(case: GoldenCase, predicted: dict[str, Any], latency_ms: float) -> 
         unsupported_claims=predicted["unsupported_claims"],
         confidence=predicted["confidence_score"],
         latency_ms=latency_ms,
+        expected_language=case.expected_language,
+        reply_language=predicted["reply_language"],
+        forbidden=case.forbidden,
+        needs_review=case.needs_review,
+        flagged=flagged,
+        flag_reasons=flag_reasons,
     )
 
 
@@ -123,6 +144,9 @@ def run_evaluation(
                 intent_correct=outcome.intent_correct,
                 action_correct=outcome.action_correct,
                 sentiment_correct=outcome.sentiment_correct,
+                flagged=outcome.flagged,
+                failed=outcome.failed,
+                checks=outcome.checks(),
                 latency_ms=round(latency_ms, 2),
             )
         )
@@ -181,6 +205,7 @@ def run_report(run: EvalRun) -> dict[str, Any]:
                 "expected": row.expected,
                 "predicted": row.predicted,
                 "latency_ms": row.latency_ms,
+                **row.checks,
             }
             for row in run.case_results.order_by("id")
         ],

@@ -6,8 +6,8 @@ from django.contrib.admin.views.decorators import staff_member_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
-from evaluation.metrics import METRIC_NAMES
 from evaluation.models import EvalRun
+from evaluation.selectors import run_summary
 
 
 @staff_member_required
@@ -19,9 +19,8 @@ def run_list(request: HttpRequest) -> HttpResponse:
 @staff_member_required
 def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
     run = get_object_or_404(EvalRun, pk=pk)
-    metrics = [(name, run.metrics.get(name)) for name in METRIC_NAMES]
     return render(
         request,
         "evaluation/run_detail.html",
-        {"run": run, "metrics": metrics, "cases": run.case_results.order_by("id")},
+        {"run": run, "summary": run_summary(run=run), "cases": run.case_results.order_by("id")},
     )

@@ -17,6 +17,9 @@ class EvalCaseResultSerializer(serializers.ModelSerializer):
             "intent_correct",
             "action_correct",
             "sentiment_correct",
+            "flagged",
+            "failed",
+            "checks",
             "latency_ms",
         ]
 

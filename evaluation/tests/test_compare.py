@@ -73,3 +73,50 @@ def test_the_table_marks_regressions_and_worse_metrics():
     assert "-0.0500" in row
     assert "REGRESSION" in row
     assert next(line for line in lines if "key_fact_recall" in line).endswith("worse")
+
+
+@pytest.mark.parametrize("name", ["forbidden_content_rate", "unflagged_failure_rate"])
+def test_for_the_realistic_failure_rates_a_rise_is_worse(name):
+    deltas = {
+        d.name: d
+        for d in compare_metrics(
+            {name: 0.10}, {name: 0.20}, names=(name,), max_drop=0.02, max_latency_increase=None
+        )
+    }
+
+    assert deltas[name].direction == "worse"
+    assert deltas[name].regression
+    falling = compare_metrics(
+        {name: 0.20}, {name: 0.10}, names=(name,), max_drop=0.02, max_latency_increase=None
+    )
+    assert falling[0].direction == "better"
+
+
+@pytest.mark.parametrize(
+    "name", ["complete_answer_rate", "reply_language_accuracy", "review_flag_recall", "review_flag_precision"]
+)
+def test_for_the_realistic_success_rates_a_fall_is_worse(name):
+    [delta] = compare_metrics(
+        {name: 0.50}, {name: 0.40}, names=(name,), max_drop=0.02, max_latency_increase=None
+    )
+
+    assert delta.direction == "worse"
+    assert delta.regression
+
+
+def test_a_metric_that_is_none_on_either_side_has_no_direction_and_prints_n_a():
+    deltas = compare_metrics(
+        {"review_flag_precision": None, "reply_language_accuracy": 0.5},
+        {"review_flag_precision": 0.5, "reply_language_accuracy": None},
+        names=("review_flag_precision", "reply_language_accuracy"),
+        max_drop=0.02,
+        max_latency_increase=None,
+    )
+
+    assert [(d.direction, d.regression) for d in deltas] == [(None, False), (None, False)]
+    lines = format_comparison(deltas, baseline_id=1, run_id=2)
+    assert all("n/a" in line for line in lines[2:])
+
+
+def test_an_unchanged_metric_is_the_same():
+    assert compare({})["intent_accuracy"].direction == "same"

@@ -7,15 +7,23 @@ import pytest
 from evaluation.metrics import (
     METRIC_NAMES,
     CaseOutcome,
+    complete_answer_rate,
     entity_scores,
     expected_calibration_error,
+    forbidden_content_rate,
+    forbidden_found,
     key_fact_recall,
     macro_f1,
+    missing_key_facts,
     percentile,
     reciprocal_rank,
+    reply_language_accuracy,
+    review_flag_precision,
+    review_flag_recall,
     rouge_l,
     sentence_bleu,
     summarize,
+    unflagged_failure_rate,
 )
 
 
@@ -122,3 +130,151 @@ def test_summarize_reports_none_for_metrics_without_data():
     assert metrics["key_fact_recall"] is None
     assert metrics["retrieval_hit_rate"] is None
     assert metrics["retrieval_mrr"] is None
+
+
+def test_missing_key_facts_and_forbidden_found_ignore_case():
+    draft = "Premium is $99 per seat. Happy to help!"
+
+    assert missing_key_facts(["premium", "$99", "SSO"], draft) == ["SSO"]
+    assert forbidden_found(["HAPPY TO HELP", "great question"], draft) == ["HAPPY TO HELP"]
+
+
+def test_complete_answer_rate_counts_drafts_holding_every_key_fact():
+    cases = [
+        (["$49", "annual"], "Standard is $49, billed ANNUALLY."),  # complete
+        (["$49", "14-day"], "Standard is $49."),  # one fact missing
+        ([], "no key facts: not counted"),
+    ]
+
+    assert complete_answer_rate(cases) == 0.5
+    assert complete_answer_rate([([], "anything")]) is None
+
+
+def test_forbidden_content_rate_counts_drafts_holding_any_forbidden_string():
+    cases = [
+        (["great question", "I confirm"], "Great Question! The price is $49."),
+        (["we are HIPAA compliant"], "We do not sign BAAs."),
+        ([], "Great question! (no forbidden list: not counted)"),
+    ]
+
+    assert forbidden_content_rate(cases) == 0.5
+    assert forbidden_content_rate([([], "Great question!")]) is None
+
+
+def test_reply_language_accuracy_only_counts_cases_expecting_another_language():
+    pairs = [("es", "es"), ("pt", "en"), ("en", "en"), ("en", "de")]
+
+    assert reply_language_accuracy(pairs) == 0.5
+    assert reply_language_accuracy([("en", "en"), ("en", "fr")]) is None
+
+
+def test_review_flag_recall_and_precision():
+    # (needs_review, flagged): one caught, one missed, one needless flag, one unlabelled and unflagged.
+    pairs = [(True, True), (True, False), (None, True), (None, False)]
+
+    assert review_flag_recall(pairs) == 0.5
+    assert review_flag_precision(pairs) == 0.5
+
+
+def test_review_flag_metrics_are_none_when_there_is_nothing_to_measure():
+    unlabelled = [(None, True), (None, False)]
+    nothing_flagged = [(True, False), (None, False)]
+    nothing_needs_review = [(False, True), (None, False)]
+
+    assert (review_flag_recall(unlabelled), review_flag_precision(unlabelled)) == (None, None)
+    assert review_flag_recall(nothing_flagged) == 0.0
+    assert review_flag_precision(nothing_flagged) is None
+    assert review_flag_recall(nothing_needs_review) is None
+    assert review_flag_precision(nothing_needs_review) == 0.0
+
+
+@pytest.mark.parametrize(
+    ("overrides", "reasons"),
+    [
+        ({}, []),
+        ({"predicted_action": "EXPLAIN_PAYMENT_OPTIONS"}, ["action"]),
+        ({"predicted_draft": "Standard is billed annually."}, ["key_facts"]),
+        ({"forbidden": ["PER SEAT"]}, ["forbidden"]),
+        ({"expected_language": "es"}, ["language"]),
+        ({"reply_language": ""}, ["language"]),  # no draft at all is not a reply in English
+    ],
+)
+def test_a_case_fails_on_action_key_fact_forbidden_content_or_language(overrides, reasons):
+    outcome = make_outcome(**overrides)
+
+    assert outcome.failure_reasons == reasons
+    assert outcome.failed is bool(reasons)
+
+
+def test_unflagged_failure_rate_counts_failures_nobody_is_asked_to_review():
+    cases = [
+        make_outcome(case_id="ok"),
+        make_outcome(case_id="failed-flagged", predicted_action="X", flagged=True),
+        make_outcome(case_id="failed-unflagged", predicted_action="X"),
+        make_outcome(case_id="ok-flagged", flagged=True),
+    ]
+
+    assert unflagged_failure_rate(cases) == 0.25
+    assert [case.unflagged_failure for case in cases] == [False, False, True, False]
+    assert unflagged_failure_rate([]) is None
+
+
+def test_case_checks_report_language_flag_and_failures():
+    outcome = make_outcome(
+        expected_language="es",
+        reply_language="en",
+        forbidden=["billed annually"],
+        needs_review=True,
+        flagged=True,
+        flag_reasons=["confidence 0.40 below 0.65"],
+        key_facts=["$49", "14-day"],
+    )
+
+    assert outcome.checks() == {
+        "language": {"expected": "es", "detected": "en", "match": False},
+        "flag": {"flagged": True, "reasons": ["confidence 0.40 below 0.65"], "expected": True},
+        "missing_key_facts": ["14-day"],
+        "forbidden_found": ["billed annually"],
+        "failed": True,
+        "failure_reasons": ["key_facts", "forbidden", "language"],
+        "unflagged_failure": False,
+    }
+
+
+def test_summarize_measures_the_realistic_message_metrics():
+    spanish = make_outcome(
+        case_id="es",
+        expected_language="es",
+        reply_language="es",
+        predicted_draft="El plan Standard cuesta $49 por usuario.",
+        needs_review=True,
+        flagged=True,
+    )
+    english_with_forbidden = make_outcome(
+        case_id="en", forbidden=["great question"], predicted_draft="Great question! It is $49."
+    )
+    missing_fact = make_outcome(case_id="miss", predicted_draft="It depends on the plan.", flagged=True)
+
+    metrics = summarize([spanish, english_with_forbidden, missing_fact])
+
+    assert metrics["complete_answer_rate"] == pytest.approx(0.6667)
+    assert metrics["forbidden_content_rate"] == 1.0
+    assert metrics["reply_language_accuracy"] == 1.0
+    assert metrics["review_flag_recall"] == 1.0
+    assert metrics["review_flag_precision"] == 0.5
+    # Only the draft with forbidden content failed without a flag; the missing fact was flagged.
+    assert metrics["unflagged_failure_rate"] == pytest.approx(0.3333)
+
+
+def test_summarize_reports_none_for_realistic_metrics_a_dataset_does_not_label():
+    metrics = summarize([make_outcome(), make_outcome(case_id="c2", flagged=True)])
+
+    for name in (
+        "forbidden_content_rate",
+        "reply_language_accuracy",
+        "review_flag_recall",
+        "review_flag_precision",
+    ):
+        assert metrics[name] is None, name
+    assert metrics["complete_answer_rate"] == 1.0
+    assert metrics["unflagged_failure_rate"] == 0.0

@@ -14,6 +14,7 @@ from crm.models import Interaction
 from evaluation.compare import LOWER_IS_BETTER
 from evaluation.metrics import METRIC_NAMES
 from evaluation.models import EvalRun
+from evaluation.runner import draft_language
 from salesagent.fake_openai import answer as fake_answer
 
 pytestmark = pytest.mark.django_db
@@ -144,8 +145,13 @@ def test_runs_api_is_read_only_and_shows_case_results(api_client, anonymous_clie
     assert listing["results"][0]["id"] == stored_run.pk
     assert listing["results"][0]["metrics"]["intent_accuracy"] == stored_run.metrics["intent_accuracy"]
 
+    assert set(listing["results"][0]["metrics"]) == set(METRIC_NAMES)
+
     detail = api_client.get(f"/api/evaluation/runs/{stored_run.pk}/").json()
     assert [case["case_id"] for case in detail["case_results"]] == ["tiny_001", "tiny_002"]
+    stored_case = stored_run.case_results.get(case_id="tiny_001")
+    assert detail["case_results"][0]["checks"] == stored_case.checks
+    assert detail["case_results"][0]["failed"] is stored_case.failed
     assert api_client.delete(f"/api/evaluation/runs/{stored_run.pk}/").status_code == 405
 
 
@@ -317,3 +323,149 @@ def test_run_eval_with_the_model_brain_records_tokens_and_cost(
     run = EvalRun.objects.get(pk=report["run_id"])
     assert (run.prompt_tokens, run.completion_tokens) == (2000, 400)
     assert float(run.cost_usd) == pytest.approx(expected_cost)
+
+
+REALISTIC_DATASET = [
+    {
+        "id": "es_001",
+        "current_prospect_message": "Hola, ¿cuánto cuesta el plan Premium por usuario al mes?",
+        "prospect_id": "prospect_001",
+        "expected": {
+            "intent": "pricing_inquiry",
+            "sentiment": "neutral",
+            "internal_next_steps": [{"action": "PROVIDE_PRICING_DETAILS", "details": {"reason": "price"}}],
+            "key_facts": ["$99"],
+            "language": "es",
+            "forbidden": ["great question", "per seat"],
+            "needs_review": True,
+        },
+    },
+    TINY_DATASET[1],
+]
+
+
+def test_run_eval_reports_reply_language_and_review_flag_per_case(tmp_path, settings):
+    # Given a dataset with a Spanish case that needs review, and a review threshold every turn is below
+    path = tmp_path / "realistic.json"
+    path.write_text(json.dumps(REALISTIC_DATASET))
+    settings.HUMAN_REVIEW_CONFIDENCE_THRESHOLD = 1.01
+    report_path = tmp_path / "report.json"
+
+    # When it is evaluated through the real pipeline with the local brain
+    call_command("run_eval", "--dataset", str(path), "--brain", "local", "--json", str(report_path))
+
+    # Then each case reports the detected reply language and the flag its next steps carry
+    report = json.loads(report_path.read_text())
+    spanish, english = report["per_case"]
+    for case, expected_language in ((spanish, "es"), (english, "en")):
+        draft = case["predicted"]["suggested_response_draft"]
+        detected = draft_language(draft)
+        assert case["predicted"]["reply_language"] == detected
+        assert case["language"] == {
+            "expected": expected_language,
+            "detected": detected,
+            "match": detected == expected_language,
+        }
+        flag_reasons = [
+            step["details"]["reason"]
+            for step in case["predicted"]["internal_next_steps"]
+            if step["action"] == "FLAG_FOR_HUMAN_REVIEW"
+        ]
+        assert case["flag"]["flagged"] is True
+        assert case["flag"]["reasons"] == flag_reasons
+        assert any("below 1.01" in reason for reason in flag_reasons)
+        forbidden = case["expected"].get("forbidden", [])
+        assert case["forbidden_found"] == [text for text in forbidden if text.lower() in draft.lower()]
+        assert case["missing_key_facts"] == [
+            fact for fact in case["expected"]["key_facts"] if fact.lower() not in draft.lower()
+        ]
+        assert case["unflagged_failure"] is False
+    assert (spanish["flag"]["expected"], english["flag"]["expected"]) == (True, None)
+
+    # And the metrics follow: the case needing review was flagged, one flag of two was needed
+    metrics = report["metrics"]
+    assert metrics["review_flag_recall"] == 1.0
+    assert metrics["review_flag_precision"] == 0.5
+    assert metrics["reply_language_accuracy"] == float(spanish["language"]["match"])
+    assert metrics["forbidden_content_rate"] == float(bool(spanish["forbidden_found"]))
+    assert metrics["unflagged_failure_rate"] == 0.0
+
+    # And the stored case results hold the same verdicts
+    run = EvalRun.objects.get(pk=report["run_id"])
+    for row, case in zip(run.case_results.order_by("id"), report["per_case"], strict=True):
+        assert row.flagged is True
+        assert row.failed is case["failed"]
+        assert row.checks["language"] == case["language"]
+        assert row.checks["flag"] == case["flag"]
+
+
+def write_datasets(directory, **datasets):
+    directory.mkdir()
+    for name, cases in datasets.items():
+        (directory / f"{name}.json").write_text(json.dumps(cases))
+    return directory
+
+
+def test_run_eval_all_prints_one_table_with_a_column_per_dataset(tmp_path):
+    # Given a directory of two small datasets, only one of which expects a non-English reply
+    directory = write_datasets(tmp_path / "datasets", alpha=REALISTIC_DATASET[:1], beta=TINY_DATASET[1:])
+    out = io.StringIO()
+
+    # When every dataset in it is evaluated
+    call_command(
+        "run_eval",
+        "--all",
+        "--datasets-dir",
+        str(directory),
+        "--brain",
+        "local",
+        "--json",
+        str(tmp_path / "reports"),
+        stdout=out,
+    )
+
+    # Then one table has a row per metric and a column per dataset, n/a where a metric does not apply
+    lines = out.getvalue().splitlines()
+    headers = [line.split() for line in lines if line.split()[:1] == ["metric"]]
+    assert headers == [["metric", "alpha", "beta"]]
+    rows = {
+        line.split()[0]: line.split()[1:]
+        for line in lines
+        if line.split()[:1] and line.split()[0] in METRIC_NAMES
+    }
+    assert set(rows) == set(METRIC_NAMES)
+    assert all(len(values) == 2 for values in rows.values())
+    assert rows["reply_language_accuracy"][1] == "n/a"
+    assert rows["reply_language_accuracy"][0] != "n/a"
+    assert rows["review_flag_recall"] == [rows["review_flag_recall"][0], "n/a"]
+    assert next(line.split()[1:] for line in lines if line.split()[:1] == ["cases"]) == ["1", "1"]
+
+    # And each dataset has its stored run and its own report file
+    runs = {run.dataset_name: run for run in EvalRun.objects.all()}
+    assert set(runs) == {"alpha", "beta"}
+    for name in ("alpha", "beta"):
+        report = json.loads((tmp_path / "reports" / f"{name}.json").read_text())
+        assert report["dataset"] == name
+        assert report["run_id"] == runs[name].pk
+        assert report["metrics"] == runs[name].metrics
+        assert "review_threshold" in report
+
+
+def test_run_eval_all_validates_every_dataset_before_running_any(tmp_path):
+    directory = write_datasets(
+        tmp_path / "datasets",
+        good=TINY_DATASET[:1],
+        bad=[
+            {
+                "id": "x",
+                "current_prospect_message": "Hi",
+                "expected": {"intent": "greeting", "language": "Spanish"},
+            }
+        ],
+    )
+
+    with pytest.raises(CommandError, match=r"case x: expected\.language must be an ISO 639-1 code"):
+        call_command("run_eval", "--all", "--datasets-dir", str(directory))
+    with pytest.raises(CommandError, match="neither --dataset nor --compare"):
+        call_command("run_eval", "--all", "--dataset", "dev_dataset")
+    assert not EvalRun.objects.exists()

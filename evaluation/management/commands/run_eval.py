@@ -1,7 +1,8 @@
 """``manage.py run_eval``: run a golden dataset through the agent, print the metrics, store the run.
 
 With ``--compare RUN_ID`` it also prints per-metric deltas against an earlier run and fails (non-zero
-exit) when a metric got worse by more than allowed, so it can gate CI.
+exit) when a metric got worse by more than allowed, so it can gate CI. With ``--all`` it runs every
+bundled dataset and prints one table, a column per dataset.
 """
 
 from __future__ import annotations
@@ -15,18 +16,28 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.test.utils import override_settings
 
 from conversations.agent.pipeline import BRAINS
-from evaluation.calibration import ThresholdChoice, threshold_for_cases
+from evaluation.calibration import threshold_for_cases
 from evaluation.compare import (
+    DEFAULT_MAX_DROP,
+    DEFAULT_MAX_LATENCY_INCREASE,
     ComparisonError,
     check_baseline,
     compare_metrics,
     format_comparison,
     regressions,
 )
-from evaluation.datasets import DatasetError, load_dataset, resolve_dataset_path
-from evaluation.metrics import METRIC_NAMES, CaseOutcome
+from evaluation.datasets import (
+    BUNDLED_DIR,
+    Dataset,
+    DatasetError,
+    bundled_datasets,
+    load_dataset,
+    resolve_dataset_path,
+)
+from evaluation.metrics import CaseOutcome
 from evaluation.models import EvalRun
 from evaluation.runner import run_evaluation, run_report
+from evaluation.tables import format_metrics_table
 from knowledge.search import SEARCH_MODES
 
 
@@ -37,11 +48,25 @@ class Command(BaseCommand):
         parser.add_argument(
             "--dataset",
             help="Path to a dataset JSON file, or a bundled dataset name "
-            "(dev_dataset, seed_golden_dataset, challenge_dataset).",
+            "(dev_dataset, seed_golden_dataset, challenge_dataset, realistic_dev).",
+        )
+        parser.add_argument(
+            "--all",
+            action="store_true",
+            help="Run every dataset (*.json) in --datasets-dir and print one table, a column per dataset; "
+            "--json is then a directory that gets one report per dataset (DATASET.json).",
+        )
+        parser.add_argument(
+            "--datasets-dir",
+            type=Path,
+            default=BUNDLED_DIR,
+            help="With --all: the directory of datasets (default: the bundled evaluation/datasets/).",
         )
         parser.add_argument("--brain", choices=BRAINS, help="Brain to evaluate (default: AGENT_BRAIN).")
         parser.add_argument(
-            "--json", dest="json_path", help="Write the full report (metrics + per case) here."
+            "--json",
+            dest="json_path",
+            help="Write the full report (metrics + per case) to this file; with --all, to this directory.",
         )
         parser.add_argument(
             "--search-mode",
@@ -63,14 +88,15 @@ class Command(BaseCommand):
         parser.add_argument(
             "--max-drop",
             type=float,
-            default=0.02,
+            default=DEFAULT_MAX_DROP,
             help="With --compare: largest absolute worsening allowed for a quality metric (default 0.02). "
-            "For unsupported_claim_rate and confidence_ece lower is better, so a rise counts as the drop.",
+            "For the error rates (unsupported_claim_rate, forbidden_content_rate, unflagged_failure_rate) "
+            "and confidence_ece lower is better, so a rise counts as the drop.",
         )
         parser.add_argument(
             "--max-latency-increase",
             type=float,
-            default=0.5,
+            default=DEFAULT_MAX_LATENCY_INCREASE,
             help="With --compare: latency p50/p95 are gated relative to the baseline, not in ms (machines "
             "and brains differ in ms): the largest increase allowed as a fraction (default 0.5 = 50%%).",
         )
@@ -86,6 +112,9 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["all"]:
+            self._handle_all(options)
+            return
         try:
             dataset = load_dataset(resolve_dataset_path(options["dataset"]))
         except DatasetError as error:
@@ -106,6 +135,52 @@ class Command(BaseCommand):
             for warning in warnings:
                 self.stderr.write(f"Warning: {warning}")
 
+        self._print_search_mode(options)
+        run, report = self._evaluate(dataset, options)
+        self._print_table(report)
+        self.stdout.write("")
+        self._print_threshold(report["review_threshold"])
+        if options["show_errors"]:
+            self._print_errors(report)
+        if options["json_path"]:
+            self._write_report(report, Path(options["json_path"]))
+        if baseline is not None:
+            self._compare(baseline, run, options)
+
+    def _handle_all(self, options: dict[str, Any]) -> None:
+        if options["dataset"] or options["compare"] is not None:
+            raise CommandError("--all runs every dataset: it takes neither --dataset nor --compare")
+        # Every dataset is read and validated before any is run, so a bad file fails at once.
+        try:
+            datasets = [load_dataset(path) for path in bundled_datasets(options["datasets_dir"])]
+        except DatasetError as error:
+            raise CommandError(str(error)) from error
+        self._print_search_mode(options)
+        reports = [self._evaluate(dataset, options)[1] for dataset in datasets]
+
+        first = reports[0]
+        run_ids = ", ".join(f"#{report['run_id']}" for report in reports)
+        self.stdout.write(f"\nRuns {run_ids}: brain={first['brain']} model={first['model'] or '-'}")
+        columns = [(report["dataset"], {**report["metrics"], "cases": report["cases"]}) for report in reports]
+        for line in format_metrics_table(columns, extra_rows=["cases"]):
+            self.stdout.write(line)
+        self.stdout.write("")
+        for report in reports:
+            self._print_threshold(report["review_threshold"], dataset=report["dataset"])
+        if options["show_errors"]:
+            for report in reports:
+                self._print_errors(report)
+        if options["json_path"]:
+            directory = Path(options["json_path"])
+            for report in reports:
+                self._write_report(report, directory / f"{report['dataset']}.json")
+
+    def _print_search_mode(self, options: dict[str, Any]) -> None:
+        search_mode = options["search_mode"] or settings.KNOWLEDGE_SEARCH_MODE
+        self.stdout.write(f"Knowledge search mode: {search_mode}")
+
+    def _evaluate(self, dataset: Dataset, options: dict[str, Any]) -> tuple[EvalRun, dict[str, Any]]:
+        """Run one dataset and build its report (with the suggested review threshold)."""
         verbose = options["verbosity"] >= 2
         self.stdout.write(f"Evaluating {dataset.name} ({len(dataset.cases)} cases) ...")
 
@@ -118,7 +193,6 @@ class Command(BaseCommand):
                 )
 
         search_mode = options["search_mode"] or settings.KNOWLEDGE_SEARCH_MODE
-        self.stdout.write(f"Knowledge search mode: {search_mode}")
         with override_settings(KNOWLEDGE_SEARCH_MODE=search_mode):
             run = run_evaluation(dataset, brain=options["brain"], progress=progress)
         report = run_report(run)
@@ -128,17 +202,12 @@ class Command(BaseCommand):
             "current": settings.HUMAN_REVIEW_CONFIDENCE_THRESHOLD,
             "rule": "maximise F1 of confidence < threshold against intent or action wrong",
         }
-        self._print_table(report)
-        self._print_threshold(choice)
-        if options["show_errors"]:
-            self._print_errors(report)
-        if options["json_path"]:
-            path = Path(options["json_path"])
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-            self.stdout.write(f"Report written to {path}")
-        if baseline is not None:
-            self._compare(baseline, run, options)
+        return run, report
+
+    def _write_report(self, report: dict[str, Any], path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        self.stdout.write(f"Report written to {path}")
 
     def _compare(self, baseline: EvalRun, run: EvalRun, options: dict[str, Any]) -> None:
         if baseline.brain != run.brain or baseline.model_name != run.model_name:
@@ -168,11 +237,8 @@ class Command(BaseCommand):
             f"\nRun {report['run_id']}: dataset={report['dataset']} brain={report['brain']} "
             f"model={report['model'] or '-'} cases={report['cases']}"
         )
-        width = max(len(name) for name in METRIC_NAMES)
-        for name in METRIC_NAMES:
-            value = report["metrics"].get(name)
-            shown = "n/a" if value is None else f"{value:.4f}"
-            self.stdout.write(f"  {name:<{width}}  {shown:>10}")
+        for line in format_metrics_table([(report["dataset"], report["metrics"])]):
+            self.stdout.write(line)
         usage = report["usage"]
         self.stdout.write(
             f"  model usage: {usage['prompt_tokens']} prompt + {usage['completion_tokens']} completion "
@@ -180,23 +246,24 @@ class Command(BaseCommand):
             f"{usage['degraded_cases']} case(s) answered by the local fallback"
         )
 
-    def _print_threshold(self, choice: ThresholdChoice) -> None:
+    def _print_threshold(self, choice: dict[str, Any], *, dataset: str = "") -> None:
         current = settings.HUMAN_REVIEW_CONFIDENCE_THRESHOLD
-        if choice.threshold is None:
+        where = f" ({dataset})" if dataset else ""
+        if choice["threshold"] is None:
             self.stdout.write(
-                f"\nHuman-review threshold: no wrong intent/action in this run, so none can be chosen "
-                f"from it (current HUMAN_REVIEW_CONFIDENCE_THRESHOLD={current:.2f})."
+                f"Human-review threshold{where}: no wrong intent/action in this run, so none can be "
+                f"chosen from it (current HUMAN_REVIEW_CONFIDENCE_THRESHOLD={current:.2f})."
             )
             return
         self.stdout.write(
-            f"\nSuggested HUMAN_REVIEW_CONFIDENCE_THRESHOLD={choice.threshold:.2f} "
-            f"(best F1 of flag vs wrong: flags {choice.flagged}/{choice.cases}, "
-            f"catches {choice.caught}/{choice.wrong} wrong, precision {choice.precision:.2f}, "
-            f"F1 {choice.f1:.2f}; current {current:.2f})."
+            f"Suggested HUMAN_REVIEW_CONFIDENCE_THRESHOLD={choice['threshold']:.2f}{where} "
+            f"(best F1 of flag vs wrong: flags {choice['flagged']}/{choice['cases']}, "
+            f"catches {choice['caught']}/{choice['wrong']} wrong, precision {choice['precision']:.2f}, "
+            f"F1 {choice['f1']:.2f}; current {current:.2f})."
         )
 
     def _print_errors(self, report: dict[str, Any]) -> None:
-        self.stdout.write("\nMisclassified cases:")
+        self.stdout.write(f"\nMisclassified cases ({report['dataset']}):")
         for case in report["per_case"]:
             expected, predicted = case["expected"], case["predicted"]
             steps = expected.get("internal_next_steps") or [{}]
