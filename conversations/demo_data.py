@@ -8,7 +8,7 @@ from typing import Any
 
 from django.db import transaction
 
-from conversations.intents import intent_save
+from conversations.intents import intent_examples_sync, intent_save
 from conversations.models import Intent
 from salesagent.demo import DemoLoadReport
 
@@ -47,5 +47,9 @@ def load_demo_intents(*, reset: bool = False) -> DemoLoadReport:
             for key, value in fields.items():
                 setattr(intent, key, value)
             intent_save(intent=intent)
+        else:
+            # Left alone, but its stored example embeddings must match it (rows written before
+            # they were stored, or another embedding model): derived data, no edit is lost.
+            intent_examples_sync(intent=intent)
         report.record(row["name"], created=intent is None, differs=differs, reset=reset)
     return report

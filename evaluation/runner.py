@@ -52,6 +52,7 @@ def predicted_fields(result: TurnResult) -> dict[str, Any]:
     """What the agent answered for a case, as stored with the case result and in the JSON report."""
     return {
         "intent": result.intent,
+        "language": result.language,
         "sentiment": result.sentiment,
         "entities": result.entities,
         "key_points": result.key_points,

@@ -15,7 +15,9 @@ from conversations.agent.drafting import (
     MIN_SENTENCE_SIMILARITY,
     MIN_SIMILARITY_OTHER_LANGUAGES,
     select_sentences,
+    with_short_section,
 )
+from conversations.agent.entities import extract_entities
 from conversations.agent.evidence import Evidence
 from conversations.agent.phrases import join_list, name_values, phrase
 from conversations.agent.policy import COMPLAINT, NOT_INTERESTED, IntentPolicy
@@ -95,19 +97,21 @@ def compose_reply(
             MIN_SENTENCE_SIMILARITY if language == DEFAULT_LANGUAGE else MIN_SIMILARITY_OTHER_LANGUAGES
         )
         used: set[str] = set()
+        if evidence.unknown_terms:
+            topic = join_list([display_term(term) for term in evidence.unknown_terms], language)
+            body.append(phrase("unknown_answer", language, topic=topic))
         for question in evidence.questions:
-            if question.unknown_terms:
-                topic = join_list([display_term(term) for term in question.unknown_terms], language)
-                body.append(phrase("unknown_answer", language, topic=topic))
             picked = select_sentences(
                 question.vector,
                 question.knowledge,
-                entities=entities,
+                # With several questions, what one names must not pull another's answer its way.
+                entities=extract_entities(question.text) if len(evidence.questions) > 1 else entities,
                 max_sentences=per_question,
                 question=question.text,
                 exclude=used,
                 min_similarity=threshold,
             )
+            picked = with_short_section(picked, question.knowledge, exclude=used)
             if not picked and not question.unknown_terms:
                 unanswered.append(question.text)
             for sentence, chunk_id in picked:

@@ -32,6 +32,7 @@ MAX_OVERLAP_WORDS = 3
 # similarities from the English embedding model run lower for the same relevance.
 MIN_SIMILARITY_OTHER_LANGUAGES = 0.15
 SHORT_WORD_LENGTH = 3
+SHORT_SECTION_SENTENCES = 2
 
 
 @dataclass(frozen=True)
@@ -115,3 +116,25 @@ def select_sentences(
         for score, sentence, chunk_id in scored[:max_sentences]
         if score >= min_similarity
     ]
+
+
+def with_short_section(
+    picked: list[tuple[str, int]], results: list[SearchResult], *, exclude: set[str]
+) -> list[tuple[str, int]]:
+    """The picked sentences, the best one completed by the rest of its section when the section is
+    at most ``SHORT_SECTION_SENTENCES`` long: a short section is written as one answer ("a 14-day
+    trial of every Premium feature. No credit card is required."), and half of it leaves facts out."""
+    if not picked:
+        return picked
+    best_sentence, best_chunk = picked[0]
+    chunk = next((result for result in results if result.chunk_id == best_chunk), None)
+    if chunk is None:
+        return picked
+    section = split_sentences(chunk.text)
+    if len(section) > SHORT_SECTION_SENTENCES:
+        return picked
+    taken = {sentence for sentence, _ in picked} | exclude
+    siblings = [(sentence, best_chunk) for sentence in section if sentence not in taken]
+    before = [pair for pair in siblings if section.index(pair[0]) < section.index(best_sentence)]
+    after = [pair for pair in siblings if pair not in before]
+    return [*before, picked[0], *after, *picked[1:]]

@@ -34,6 +34,8 @@ from knowledge.vocabulary import unknown_terms
 
 # A message this short that points back ("that one", "it") is read with what it points at.
 ANAPHORIC_MAX_WORDS = 12
+# Messages longer than this are also classified by their leading question.
+FOCUS_MIN_WORDS = 15
 # Several questions share the draft, so each gets fewer chunks than a single question does.
 PER_QUESTION_K = 3
 
@@ -212,7 +214,8 @@ def gather_evidence(turn: TurnInput, *, crm: CRMClient, policies: dict[str, Inte
         reasoning.append(f"Risky request: {risk.reason}.")
 
     message_vector = embed_query(turn.message)
-    lead = main_question(turn.message)
+    # In a long message, greetings and context dilute the whole text's embedding.
+    lead = main_question(turn.message) if len(turn.message.split()) > FOCUS_MIN_WORDS else ""
     prediction = classify_intent(
         turn.message,
         message_vector,

@@ -46,7 +46,7 @@ def _intent(evidence: Evidence, policies: dict[str, IntentPolicy]) -> tuple[str,
     out when the tone is negative.
     """
     prediction = evidence.prediction
-    if evidence.tone.negative:
+    if evidence.tone.angry or evidence.tone.is_complaint:
         plausible = {name for name, policy in policies.items() if policy.sentiment_override != "positive"}
         prediction = restrict_prediction(prediction, plausible)
     if evidence.tone.is_complaint and prediction.intent != COMPLAINT and COMPLAINT in policies:

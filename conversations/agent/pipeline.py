@@ -46,7 +46,6 @@ def _judge(
         "model_fallback", {"reason": reason}, False, 0.0, "local brain answered", error=reason
     )
     judgement.tool_log = [*attempted, fallback, *judgement.tool_log]
-    judgement.reasoning.insert(0, f"Model brain unavailable ({reason}); the local brain answered.")
     return judgement, reason
 
 
@@ -88,7 +87,15 @@ def run_turn(turn: TurnInput, *, brain: str | None = None, crm: CRMClient | None
         citations=judgement.citations,
         prospect=evidence.prospect,
         tool_log=[*evidence.tool_log, *judgement.tool_log],
-        reasoning=[*evidence.reasoning, *judgement.reasoning],
+        reasoning=[
+            *(
+                [f"Model brain unavailable ({fallback_reason}); the local brain answered."]
+                if fallback_reason
+                else []
+            ),
+            *evidence.reasoning,
+            *judgement.reasoning,
+        ],
         brain=judgement.brain,
         model_name=judgement.model_name,
         degraded=bool(fallback_reason),
