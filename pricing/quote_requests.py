@@ -24,8 +24,8 @@ Billing = Literal["annual", "monthly"]
 T = TypeVar("T")
 
 FLAGS = re.IGNORECASE
-# 300 | 1,200 | 1.200 | 1 200 (no-break space) | 1.5k
-NUMBER = r"\d{1,3}(?:[,.\u00a0\u202f]\d{3})+(?!\d)|\d+(?:[.,]\d+)?\s?k\b|\d+"
+# 300 | 1,200 | 1.200 | 1 200 | 1.5k
+NUMBER = r"\d{1,3}(?:[,. \u00a0\u202f]\d{3})+(?!\d)|\d+(?:[.,]\d+)?\s?k\b|\d+"
 NUMBER_START = r"(?<![\w$€£.,/:#-])"
 # A number right after "-" ("40-50 seats") is a range's upper bound; "$" and "." make it a price.
 NUMBER_START_IN_RANGE = r"(?<![\w$€£.,/:#])"
@@ -89,13 +89,15 @@ MONTHLY_RE = _compile(rf"\b(?:{vocab.MONTHLY_BILLING})")
 ANNUAL_RE = _compile(rf"\b(?:{vocab.ANNUAL_BILLING})\b")
 NOT_BEFORE_RE = _compile(vocab.NOT_BEFORE)
 ANNUAL_TOTAL_RE = _compile(vocab.ANNUAL_TOTAL)
-ANNUAL_ADVERB_RE = _compile(r"annually|anualmente|annuellement|j[aä]hrlich")
+ANNUAL_ADVERB_RE = _compile(r"annually|yearly|anualmente|annuellement|j[aä]hrlich")
 NOT_A_PERIOD_AFTER_RE = _compile(r"\s*(?:ago|from now|later|or (?:so|two)|\d)")
 IN_BEFORE_RE = _compile(r"\b(?:in|within|dentro de|en|em|dans|innerhalb)\s+$")
+COMMITMENT_BEFORE_RE = _compile(vocab.COMMITMENT_BEFORE)
 BILLING_VERB_NEAR_RE = _compile(vocab.BILLING_VERB_NEAR)
 BILLING_VERB_AFTER_RE = _compile(vocab.BILLING_VERB_AFTER)
+# "Premium for 40?", "what if we went with 35", "what about 60?": a number after a preposition, alone.
 FOR_NUMBER = (
-    rf"\b(?:for|para|pour|f[uü]r|por)\s+(?:{APPROXIMATELY}\s*)?{NUMBER_START}(?P<num>{NUMBER})"
+    rf"\b(?:for|with|about|para|por|con|com|pour|avec|f[uü]r|mit|bei)\s+(?:{APPROXIMATELY}\s*)?{NUMBER_START}(?P<num>{NUMBER})"
     r"(?=\s*(?:[?.!,;)]|$|(?:on|with|in|at|under|and|or|please|por favor|s'il|bitte)\b))"
 )
 FOR_NUMBER_RE = _compile(FOR_NUMBER)
@@ -144,7 +146,7 @@ def _normalise(text: str) -> str:
 
 
 def _to_int(number: str) -> int | None:
-    number = number.strip().replace("\u00a0", "").replace("\u202f", "")
+    number = re.sub(r"[\s\u00a0\u202f]", "", number)
     if number.lower().endswith("k"):
         value = float(number[:-1].strip().replace(",", "."))
         return round(value * 1000)
@@ -186,6 +188,8 @@ def _seats(text: str, patterns: _Patterns, *, in_context: bool) -> int | None:
 
 def _loose_count(text: str, pattern: re.Pattern[str]) -> int | None:
     for match in pattern.finditer(text):
+        if _is_threshold(text[: match.start("num")], strict=False):
+            continue
         seats = _to_int(match.group("num"))
         if seats is not None and not 1900 <= seats <= 2100:  # a year, not a team
             return seats
@@ -203,6 +207,14 @@ def _plans(text: str, patterns: _Patterns) -> list[str]:
         if name not in found:
             found.append(name)
     return found
+
+
+def _names_only_plans(text: str, patterns: _Patterns) -> bool:
+    """The message is a bare follow-up on a plan: "what about Premium?", "and the Basic plan then?"."""
+    rest = FOLLOW_UP_RE.sub(" ", text, count=1)
+    rest = patterns.plan.sub(" ", rest) if patterns.plan else rest
+    words = [word for word in re.findall(r"\w+", rest.lower()) if word not in vocab.FOLLOW_UP_FILLERS]
+    return len(words) <= 2
 
 
 def _segment(text: str, *, self_identified_only: bool) -> str | None:
@@ -236,8 +248,12 @@ def _wants_annual_total(text: str) -> bool:
             BILLING_VERB_NEAR_RE.search(before) or BILLING_VERB_AFTER_RE.match(text, after_end)
         ):
             continue  # "billed annually" is how they pay, not the total they ask for
-        if NOT_A_PERIOD_AFTER_RE.match(text, after_end) or IN_BEFORE_RE.search(before):
-            continue  # "a year ago", "in a year", "im Jahr 2025"
+        if (
+            NOT_A_PERIOD_AFTER_RE.match(text, after_end)
+            or IN_BEFORE_RE.search(before)
+            or COMMITMENT_BEFORE_RE.search(before)
+        ):
+            continue  # "a year ago", "in a year", "im Jahr 2025", "commit to a year"
         return True
     return False
 
@@ -291,8 +307,8 @@ def read_quote_request(
         PRICE_RE.search(earlier) or SEAT_QUESTION_RE.search(earlier) for earlier in history
     )
     gives_slot = seats is not None or segment is not None or billing is not None
-    short_follow_up = bool(plans) and (follow_up or len(text.split()) <= 2)
-    if not is_price_question and not (about_price_before and (gives_slot or short_follow_up)):
+    plan_follow_up = bool(plans) and _names_only_plans(text, patterns)
+    if not is_price_question and not (about_price_before and (gives_slot or plan_follow_up)):
         return None
 
     from_context: list[str] = []

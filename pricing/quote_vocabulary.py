@@ -10,7 +10,7 @@ from __future__ import annotations
 # Nouns that count seats. "Strong" ones name what is bought (seats, licences, user accounts); "weak"
 # ones count people, who may be more than the seats needed, so a strong count wins over a weak one.
 STRONG_SEAT_UNITS = (
-    r"seats?|licen[cs]es?|users?|logins?|user accounts?|named users?"
+    r"seats?|licen[cs]es?|users?|logins?|user accounts?|named users?|admins?|viewers?|editors?|creators?"
     r"|usuari[oa]s?|licencias?|puestos?|asientos?|cuentas?"
     r"|usu[aá]ri[oa]s?|utilizadore?s?|licen[cç]as?|assentos?|contas?"
     r"|utilisat(?:eur|rice)s?|si[eè]ges?|postes?|comptes?"
@@ -18,7 +18,7 @@ STRONG_SEAT_UNITS = (
 )
 WEAK_SEAT_UNITS = (
     r"people|persons?|staff(?:ers)?|employees?|team ?members?|members?|teammates?|colleagues?|coworkers?"
-    r"|folks|heads|workers?|volunteers?|teachers?|educators?|faculty|agents?|analysts?|reps?|salespeople"
+    r"|folks|ppl|heads|workers?|volunteers?|teachers?|educators?|faculty|agents?|analysts?|reps?|salespeople"
     r"|managers?|engineers?|developers?|marketers?|researchers?|clinicians?|nurses?|doctors?"
     r"|personas|empleados?|empleadas?|trabajadores|colaboradore?s|miembros|voluntari[oa]s|profesores|docentes"
     r"|agentes|analistas|vendedores|pessoas|funcion[aá]ri[oa]s|empregados|membros|volunt[aá]rios|professores"
@@ -96,7 +96,8 @@ PRICE_CUES = (
     r"|training|longer|faster))|\bquot(?:e|es|ed|ation)\b|(?<!\bin )\btotals?\b|\bbudget|\bfees?\b|\bspend\b"
     r"|\bexpensive\b|\bcheap(?:er|est)?\b|\bafford|\bdiscount|\bballpark\b|\bestimate\b|\bcome (?:out )?to\b"
     r"|what (?:would|will|do|does|did) (?:we|i|it|that|this|they) (?:pay|cost|run|come to|set us back)"
-    r"|\bset us back\b|\d\s?%\s?(?:off|discount)|\bper (?:seat|user|licen[cs]e|head|person)\b|[$€£]\s?\d"
+    r"|\bset us back\b|\bwhat'?s the damage\b|\d\s?%\s?(?:off|discount)|\bper (?:seat|user|licen[cs]e|head"
+    r"|person)\b|[$€£]\s?\d"
     r"|\d\s?(?:usd|eur|dollars?|euros?)\b"
     # es
     r"|\bprecios?\b|\bcu[aá]nto(?! tiempo| tarda)|\bcuesta|\bcostar[ií]a|\bcosto\b|\bcoste\b|\bcotizaci[oó]n"
@@ -126,8 +127,47 @@ WEAK_PRICE_CUES = (
 )
 # Short follow-ups that lean on the conversation: "and for 40 seats?", "what about Premium?"
 FOLLOW_UP = (
-    r"^\W*(?:and|ok(?:ay)?,? and|so,? (?:and|what about)|what about|how about|what if|same for|y|e|et|und"
-    r"|¿?\s*y si|e se|et si|und wenn|¿?\s*qu[eé] tal|e quanto a|et pour|und f[uü]r|und bei|what would)\b"
+    r"^\W*(?:(?:ok(?:ay)?|so|hmm+|right|great|thanks|cool|alright|got it|vale|bueno|perfecto|certo|beleza"
+    r"|ótimo"
+    r"|d'accord|alors|merci|gut|also|danke|okay)\W+)?"
+    r"(?:and|what about|how about|what if|same for|y|e|et|und|y si|e se|et si|und wenn|qu[eé] tal"
+    r"|y (?:para|con)|e (?:para|com)|e quanto a|et pour|et avec|und f[uü]r|und bei|und mit|what would)\b"
+)
+# Words that leave "what about the Premium plan then?" a bare follow-up on the plan.
+FOLLOW_UP_FILLERS = frozenset(
+    {
+        "then",
+        "instead",
+        "plan",
+        "tier",
+        "package",
+        "option",
+        "one",
+        "the",
+        "a",
+        "an",
+        "o",
+        "os",
+        "el",
+        "la",
+        "le",
+        "les",
+        "der",
+        "die",
+        "das",
+        "plano",
+        "forfait",
+        "paket",
+        "entonces",
+        "então",
+        "alors",
+        "dann",
+        "please",
+        "pls",
+        "por",
+        "favor",
+        "bitte",
+    }
 )
 
 # --- segments ----------------------------------------------------------------------------------------
@@ -161,6 +201,12 @@ OFFER_AFTER = (
     r"|descontos?|remises?|rabatt\w*|tarifs?)\b"
 )
 
+# "commit to a year", "locked in for a year": the contract's length, not the total asked for.
+COMMITMENT_BEFORE = (
+    r"\b(?:com+it\w*|sign\w*(?: up)?|lock\w*(?: in(?:to)?)?|tied|bound|contract)\s+(?:(?:to|into|for"
+    r"|in)\s+)?$"
+)
+
 # --- billing and the annual total ---------------------------------------------------------------------
 MONTHLY_BILLING = (
     r"monthly (?:billing|billed|plan|subscription|contract|terms|basis|option|instead)|billed monthly"
@@ -181,24 +227,29 @@ MONTHLY_BILLING = (
     r" |12[- ]month |year[- ]long )(?:commitment|contract|plan|subscription|lock[- ]in)"
     r"|(?:instead of|rather than|en lugar de|en vez de|em vez de|ao inv[eé]s de|au lieu de|statt|anstatt)"
     r" (?:an? |the |de |d')?(?:annual(?:ly)?|yearly|anual(?:mente)?|annuel(?:le)?(?:ment)?|j[aä]hrlich)"
+    r"|with monthly payments?"
     # es
-    r"|facturaci[oó]n mensual|facturad[oa]s? (?:de forma )?mensual(?:mente)?|mes a mes|plan mensual"
+    r"|con (?:pago|pagos|facturaci[oó]n) mensual(?:es)?|facturaci[oó]n mensual"
+    r"|facturad[oa]s? (?:de forma )?mensual(?:mente)?|mes a mes|plan mensual"
     r"|suscripci[oó]n mensual|contrato mensual|sin (?:compromiso|contrato|permanencia)(?: anual)?"
     r"|(?:podemos|se puede|es posible|queremos|preferimos|quisi[ée]ramos|podr[ií]amos) pagar"
     r" (?:mensualmente|cada mes|mes a mes|de forma mensual)"
     # pt
-    r"|cobran[cç]a mensal|faturamento mensal|fatura[cç][aã]o mensal|faturad[oa]s? mensalmente|m[eê]s a m[eê]s"
+    r"|com (?:pagamento|pagamentos|cobran[cç]a) mensa(?:l|is)|cobran[cç]a mensal|faturamento mensal"
+    r"|fatura[cç][aã]o mensal|faturad[oa]s? mensalmente|m[eê]s a m[eê]s"
     r"|plano mensal|assinatura mensal|contrato mensal|sem (?:compromisso|contrato|fidelidade"
     r"|fideliza[cç][aã]o)"
     r"(?: anual)?|(?:podemos|d[aá] para|[eé] poss[ií]vel|queremos|preferimos|gostar[ií]amos de) pagar"
     r" (?:mensalmente|todo m[eê]s|m[eê]s a m[eê]s)"
     # fr
     r"|facturation mensuelle|factur[ée]e?s? (?:mensuellement|au mois|chaque mois|tous les mois)"
-    r"|abonnement mensuel|formule mensuelle|offre mensuelle|contrat mensuel|sans engagement(?: annuel)?"
+    r"|avec (?:un )?paiement mensuel|abonnement mensuel|formule mensuelle|offre mensuelle|contrat mensuel"
+    r"|sans engagement(?: annuel)?"
     r"|mois par mois|(?:peut-on|pouvons-nous|possible de|voudrions|pr[ée]f[ée]r(?:ons|erions)|souhaitons)"
     r" payer (?:mensuellement|chaque mois|tous les mois|au mois)"
     # de
-    r"|monatliche (?:abrechnung|zahlweise|zahlungsweise|laufzeit|k[uü]ndbarkeit)|monatlich (?:abgerechnet"
+    r"|mit monatlicher (?:zahlung|abrechnung)|monatliche (?:abrechnung|zahlweise|zahlungsweise|laufzeit"
+    r"|k[uü]ndbarkeit)|monatlich (?:abgerechnet"
     r"|abrechnen|k[uü]ndbar)|monatsabo\w*|monatsvertrag|ohne (?:jahresbindung|jahresvertrag|j[aä]hrliche"
     r" bindung|mindestlaufzeit|vertragsbindung|bindung)|(?:k[oö]nnen wir|kann man|m[oö]chten wir|wollen wir)"
     r" (?:auch )?monatlich (?:be)?zahlen"
@@ -220,6 +271,7 @@ NOT_BEFORE = (
 )
 ANNUAL_TOTAL = (
     r"\bper (?:year|annum)\b|\ba year\b|\beach year\b|\bevery year\b|/ ?(?:year|yr)\b"
+    r"|\byearly\b(?! (?:billing|plan|contract|subscription|commitment|prepay\w*))"
     r"|\b(?:yearly|annual|twelve[- ]month|12[- ]month) (?:total|cost|price|amount|bill|spend|figure|fee"
     r"|budget"
     r"|investment|outlay)s?\b|\b(?:total|cost|price|amount|bill|spend) (?:for|over) (?:the|a|one|1) (?:whole "

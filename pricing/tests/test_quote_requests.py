@@ -48,6 +48,24 @@ def test_english_plan_and_seats(message, plan, seats):
 
 
 @pytest.mark.parametrize(
+    ("message", "plan", "seats"),
+    [
+        ("hey how much for premium, we got like 60 ppl", "Premium", 60),
+        ("whats the damage for 200 seats on standard??", "Standard", 200),
+        ("Could you send pricing for the Premium tier? Headcount is 85.", "Premium", 85),
+        ("We're looking at roughly 1 200 users on Basic, quote?", "Basic", 1200),
+        ("Can I get a price on Standard? We're 30 people right now, maybe 50 by Q3.", "Standard", 30),
+        ("We run a school district with 2,000 teachers. Premium pricing?", "Premium", 2000),
+        ("We are 12. How much is Standard?", "Standard", 12),
+        ("We'd need 8 admins and 40 viewers on Standard: total cost?", "Standard", 8),
+    ],
+)
+def test_informal_phrasings(message, plan, seats):
+    request = read(message)
+    assert (request.plan, request.seats) == (plan, seats)
+
+
+@pytest.mark.parametrize(
     ("message", "plan", "seats", "segment", "billing"),
     [
         ("¿Cuánto costaría el plan Premium para 80 usuarios?", "Premium", 80, None, "annual"),
@@ -152,6 +170,8 @@ def test_billing_per_month_is_not_monthly_billing(message, billing):
         ("How much per month for 40 Standard seats?", False),
         ("Cost for 40 Standard seats billed annually?", False),
         ("We'll grow to 200 users in a year. Price for Standard now, 50 users?", False),
+        ("We can't commit to a year. Basic for 10 users paid month to month, how much?", False),
+        ("Cost of Premium for 8 seats if we sign for a year?", False),
     ],
 )
 def test_annual_total(message, wants_annual_total):
@@ -316,3 +336,35 @@ def test_plan_names_come_from_the_active_price_book():
     # Then the new name is read, the old one is not
     assert read("How much is Professional for 20 users?").plan == "Professional"
     assert read("How much is Premium for 20 users?").plan is None
+
+
+QUOTED = ("How much is Standard for 20 people?", "20 Standard seats come to $980 per month.")
+
+
+@pytest.mark.parametrize(
+    ("message", "plan", "seats"),
+    [
+        ("E o Premium?", "Premium", 20),
+        ("How about the Premium plan instead?", "Premium", 20),
+        ("Und Basic?", "Basic", 20),
+        ("ok, what if we went with 35", "Standard", 35),
+        ("¿y con 45?", "Standard", 45),
+        ("Et pour 70 utilisateurs ?", "Standard", 70),
+    ],
+)
+def test_short_follow_ups_after_a_quote(message, plan, seats):
+    request = read(message, *QUOTED)
+    assert (request.plan, request.seats) == (plan, seats)
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "And does Premium include SSO?",
+        "So does Basic have API access?",
+        "Thanks, sounds good!",
+        "Great, talk soon",
+    ],
+)
+def test_other_questions_after_a_quote_are_not_price_requests(message):
+    assert read_quote_request(message, context=QUOTED) is None
