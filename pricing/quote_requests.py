@@ -78,6 +78,9 @@ THRESHOLD_BEFORE_RE = _compile(vocab.THRESHOLD_BEFORE)
 LIMIT_BEFORE_RE = _compile(vocab.LIMIT_BEFORE)
 DIGIT_JUST_BEFORE_RE = re.compile(r"\d\s*$")
 NOT_PLAN_AFTER_RE = _compile(vocab.NOT_PLAN_AFTER)
+CURRENT_PLAN_BEFORE_RE = _compile(vocab.CURRENT_PLAN_BEFORE)
+FROM_PLAN_BEFORE_RE = _compile(vocab.FROM_PLAN_BEFORE)
+TO_PLAN_AFTER_RE = _compile(vocab.TO_PLAN_AFTER)
 SEGMENT_RES = (
     ("nonprofit", _compile(rf"\b(?:{vocab.NONPROFIT_TERMS})\b")),
     ("education", _compile(rf"\b(?:{vocab.EDUCATION_TERMS})\b")),
@@ -197,16 +200,23 @@ def _loose_count(text: str, pattern: re.Pattern[str]) -> int | None:
 
 
 def _plans(text: str, patterns: _Patterns) -> list[str]:
+    """The plans ``text`` names in order, the one the prospect asks about first: in "we're on Basic,
+    what would Premium cost?" or "from Basic to Premium" that is Premium, not the plan they have."""
     if patterns.plan is None:
         return []
-    found: list[str] = []
+    found: list[tuple[bool, int, str]] = []
     for match in patterns.plan.finditer(text):
         if match.group(0)[0].islower() and NOT_PLAN_AFTER_RE.match(text, match.end()):
             continue  # "standard reports", "enterprise-grade": the word, not the plan
+        before = text[: match.start()]
+        current = bool(CURRENT_PLAN_BEFORE_RE.search(before)) or bool(
+            FROM_PLAN_BEFORE_RE.search(before) and TO_PLAN_AFTER_RE.match(text, match.end())
+        )
         name = patterns.names[match.group(0).casefold()]
-        if name not in found:
-            found.append(name)
-    return found
+        if all(name != seen for _, _, seen in found):
+            found.append((current, match.start(), name))
+    # The plan they have only comes first when it is the only one named.
+    return [name for _, _, name in sorted(found)]
 
 
 def _names_only_plans(text: str, patterns: _Patterns) -> bool:

@@ -133,6 +133,16 @@ FOLLOW_UP = (
     r"(?:and|what about|how about|what if|same for|y|e|et|und|y si|e se|et si|und wenn|qu[eé] tal"
     r"|y (?:para|con)|e (?:para|com)|e quanto a|et pour|et avec|und f[uü]r|und bei|und mit|what would)\b"
 )
+# The plan a prospect has now, when they ask about another: "we're on Basic", "from Basic to Premium".
+CURRENT_PLAN_BEFORE = (
+    r"(?:\b(?:we're|we are|i'm|i am|currently|already|still|now)\s+(?:on|using|with|in)\s+(?:the\s+)?"
+    r"|\b(?:estamos|seguimos) (?:en|con) (?:el )?|\b(?:estamos|ficamos) (?:no|com o) "
+    r"|\bnous sommes (?:sur|avec) (?:le )?"
+    r"|\bwir (?:haben|nutzen|sind auf) (?:den |das |dem )?)$"
+)
+FROM_PLAN_BEFORE = r"\b(?:from|de|do|du|desde|von|vom)\s+(?:the |el |o |le |dem )?$"
+TO_PLAN_AFTER = r"(?:\s+(?:plan|plano|forfait|paket))?\s+(?:to|para|pra|a|al|à|au|auf|zu|zum|nach)\b"
+
 # Words that leave "what about the Premium plan then?" a bare follow-up on the plan.
 FOLLOW_UP_FILLERS = frozenset(
     {

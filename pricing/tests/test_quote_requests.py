@@ -225,6 +225,25 @@ def test_lower_case_plan_word_in_another_sense_is_not_the_plan():
     assert read("how much is standard for 50 users?").plan == "Standard"
 
 
+@pytest.mark.parametrize(
+    "message",
+    [
+        "We're on Basic today. What would Premium cost for 40 users?",
+        "How much to upgrade from Basic to Premium for 40 users?",
+        "Cuánto costaría pasar de Basic a Premium con 40 usuarios?",
+        "Was kostet der Wechsel von Basic auf Premium für 40 Nutzer?",
+    ],
+)
+def test_the_plan_asked_about_comes_before_the_plan_they_have(message):
+    request = read(message)
+    assert (request.plan, request.seats) == ("Premium", 40)
+    assert set(request.plans) == {"Basic", "Premium"}
+
+
+def test_the_plan_they_have_is_still_read_when_it_is_the_only_one():
+    assert read("We're on Standard with 30 users; what's our monthly cost?").plan == "Standard"
+
+
 def test_a_comparison_lists_every_plan_named():
     request = read("Standard vs Premium for 40 users, what's the difference in cost?")
     assert request.plan == "Standard"
