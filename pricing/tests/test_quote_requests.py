@@ -387,3 +387,9 @@ def test_short_follow_ups_after_a_quote(message, plan, seats):
 )
 def test_other_questions_after_a_quote_are_not_price_requests(message):
     assert read_quote_request(message, context=QUOTED) is None
+
+
+def test_without_an_active_price_book_no_plan_is_read_but_seats_are():
+    PriceBook.objects.update(is_active=False)
+    request = read("How much is Standard for 20 users?")
+    assert (request.plan, request.seats) == (None, 20)
