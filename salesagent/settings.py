@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "knowledge",
     "conversations",
     "evaluation",
+    "pricing",
 ]
 
 MIDDLEWARE = [

@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from conversations.demo_data import load_demo_intents
 from crm.demo_data import load_demo_prospects
 from knowledge.demo_data import load_demo_documents
+from pricing.demo_data import load_demo_price_book
 
 
 class Command(BaseCommand):
@@ -27,6 +28,7 @@ class Command(BaseCommand):
             ("documents", load_demo_documents(reset=reset)),
             ("prospects", load_demo_prospects(reset=reset)),
             ("intents", load_demo_intents(reset=reset)),
+            ("price book", load_demo_price_book(reset=reset)),
         )
         for label, report in reports:
             self.stdout.write(report.summary(label))
