@@ -26,7 +26,7 @@ def _problems(intents: dict[str, str], where: str) -> list[CheckMessage]:
     problems: list[CheckMessage] = [
         Error(
             f"The code refers to intent {name!r}, which {where} does not define.",
-            hint="Restore the intent (load_demo creates missing ones) or update conversations/agent/policy.py.",
+            hint="Restore the intent (load_demo creates missing ones) or update the agent's policy module.",
             id="conversations.E001",
         )
         for name in REFERENCED_INTENTS

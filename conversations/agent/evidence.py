@@ -22,6 +22,7 @@ from conversations.agent.classifier import (
 from conversations.agent.entities import ANAPHORA_RE, named_things
 from conversations.agent.policy import COMPLAINT, IntentPolicy
 from conversations.agent.questions import main_question, split_questions
+from conversations.agent.quoting import QuoteEvidence, quote_for
 from conversations.agent.risks import Risk, detect_risks
 from conversations.agent.tone import Tone, read_tone
 from conversations.agent.tools import lookup_prospect, search_knowledge_base
@@ -37,7 +38,8 @@ ANAPHORIC_MAX_WORDS = 12
 # Messages longer than this are also classified by their leading question.
 FOCUS_MIN_WORDS = 15
 # Several questions share the draft, so each gets fewer chunks than a single question does.
-PER_QUESTION_K = 3
+PER_QUESTION_K = 4
+QUESTION_CATEGORY_CONFIDENCE = 0.8
 
 
 @dataclass
@@ -77,6 +79,7 @@ class Evidence:
     crm_ok: bool
     tool_log: list[ToolCall]
     reasoning: list[str]
+    quote: QuoteEvidence | None = None
 
     @property
     def knowledge(self) -> list[SearchResult]:
@@ -181,12 +184,15 @@ def _questions(
     for text in texts:
         vector = embed_query(text)
         own = score_prediction(vector)
+        # A short question's intent is a weak guess; ranking its intent's categories first would
+        # let a wrong guess push the right document out.
+        trusted = own.confidence >= QUESTION_CATEGORY_CONFIDENCE
         knowledge = _search(
             text,
             vector,
             k=PER_QUESTION_K,
             language=language,
-            policy=policies.get(own.intent),
+            policy=policies.get(own.intent) if trusted else None,
             tool_log=tool_log,
         )
         questions.append(QuestionEvidence(text, text, vector, own, knowledge))
@@ -243,6 +249,12 @@ def gather_evidence(turn: TurnInput, *, crm: CRMClient, policies: dict[str, Inte
         if question.unknown_terms:
             reasoning.append(f"The knowledge base never mentions {', '.join(question.unknown_terms)}.")
 
+    quote, call = quote_for(turn)
+    if call is not None:
+        tool_log.append(call)
+    if quote is not None and (quote.quote or quote.needs_sales or quote.error):
+        reasoning.append(f"Quote: {quote.describe()}")
+
     standing: dict[str, StandingAnswer] = {}
     for intent in likely_intents(prediction, tone):
         policy = policies.get(intent)
@@ -263,4 +275,5 @@ def gather_evidence(turn: TurnInput, *, crm: CRMClient, policies: dict[str, Inte
         crm_ok=crm_ok,
         tool_log=tool_log,
         reasoning=reasoning,
+        quote=quote,
     )

@@ -16,6 +16,7 @@ from conversations.agent.composition import compose_reply
 from conversations.agent.entities import extract_entities
 from conversations.agent.evidence import Evidence
 from conversations.agent.policy import COMPLAINT, NOT_INTERESTED, UNKNOWN_INTENT_POLICY, IntentPolicy
+from conversations.agent.quoting import quote_sentences
 from conversations.agent.sentiment import classify_sentiment
 from conversations.agent.types import TurnInput
 from crm.client import ProspectRecord
@@ -90,14 +91,16 @@ class LocalBrain:
             accepts_offer=is_short_affirmative(turn.message),
         )
         prospect = evidence.prospect
+        # A complaint that mentions a quote wants a person, not the figures.
+        quote = evidence.quote if intent != COMPLAINT else None
         reply = compose_reply(
             policy=policy,
             evidence=evidence,
             sentiment=policy.sentiment_override or sentiment,
             entities=entities,
             first_name=prospect.first_name if prospect else "",
-            quote_sentences=[],
-            asked_for_seats=False,
+            quote_sentences=quote_sentences(quote, evidence.language.code) if quote else [],
+            asked_for_seats=bool(quote and quote.asks_for_seats),
             language_has_knowledge=True,
         )
         reasoning = [why, f"Sentiment {sentiment} (VADER {evidence.tone.compound:+.2f}, tone markers)."]
@@ -124,5 +127,6 @@ class LocalBrain:
             model_name=MODEL_NAME,
             reasoning=reasoning,
             review_reasons=review,
-            grounded=bool(reply.cited_chunk_ids),
+            grounded=bool(reply.cited_chunk_ids) or bool(quote and quote.quote),
+            tool_evidence=quote.facts if quote else [],
         )
