@@ -29,8 +29,9 @@ class Judgement:
     brain: str
     model_name: str
     reasoning: list[str] = field(default_factory=list)
-    # Why the brain itself thinks a person should check the turn.
+    # Why the brain itself thinks a person should check the turn, and secondary actions it suggests.
     review_reasons: list[str] = field(default_factory=list)
+    suggested_actions: list[str] = field(default_factory=list)
     # Whether the draft answers from the knowledge base (or only promises a follow-up).
     grounded: bool = True
     # Calls the brain made itself (model calls, tools it asked for) and chunks it fetched that way.

@@ -43,16 +43,19 @@ from conversations.agent.model_output import (
     response_format,
 )
 from conversations.agent.policy import IntentPolicy
+from conversations.agent.quoting import run_quote_tool
 from conversations.agent.tools import lookup_prospect, search_knowledge_base
 from conversations.agent.types import ToolCall, TurnInput
 from crm.client import get_crm_client
 from knowledge.search import SearchResult
+from pricing.quotes import BILLINGS, SEGMENTS
 
 logger = logging.getLogger(__name__)
 BRAIN_NAME = "openai"
 PROMPT_VERSION = model_prompt.PROMPT_VERSION
 # A model asking for more tool calls than this in one round gets an error result for the rest.
 MAX_TOOL_CALLS_PER_ROUND = 4
+MODEL_TOOLS = ("search_knowledge_base", "get_prospect", "quote_price")
 
 
 class ModelBrainFailed(RuntimeError):
@@ -105,6 +108,8 @@ class _ModelTurn:
         # What the model may cite: the evidence's chunks, then what its own tool calls fetch.
         self.knowledge: list[SearchResult] = evidence.knowledge
         self.extra_knowledge: list[SearchResult] = []
+        # Figures the quote tool computed (the pipeline's quote, and any the model asks for).
+        self.tool_evidence: list[str] = evidence.quote.facts if evidence.quote else []
         self.messages: list[dict[str, Any]] = []
         self.schema: dict[str, Any] = {}
         self.prompt_tokens = 0
@@ -117,7 +122,10 @@ class _ModelTurn:
     def run(self) -> Judgement:
         intents = intent_options()
         self.schema = answer_schema([option.name for option in intents])
-        self.messages = model_prompt.initial_messages(self.turn, intents=intents, evidence=self.evidence)
+        quote = self.evidence.quote.describe() if self.evidence.quote else ""
+        self.messages = model_prompt.initial_messages(
+            self.turn, intents=intents, evidence=self.evidence, quote=quote
+        )
         content = self._converse()
         try:
             answer = parse_answer(content, self.schema)
@@ -130,7 +138,7 @@ class _ModelTurn:
         return self._with_totals(judgement)
 
     def _evidence_texts(self) -> list[str]:
-        texts = [result.text for result in self.knowledge]
+        texts = [result.text for result in self.knowledge] + self.tool_evidence
         if self.evidence.prospect is not None:
             texts.append(json.dumps(self.evidence.prospect.as_dict(), default=str))
         return texts
@@ -202,6 +210,25 @@ class _ModelTurn:
             )
             return f"error: the arguments are not a JSON object ({exc})"
         query, prospect_id = args.get("query"), args.get("prospect_id")
+        plan, seats = args.get("plan"), args.get("seats")
+        if (
+            name == "quote_price"
+            and isinstance(plan, str)
+            and isinstance(seats, int)
+            and not isinstance(seats, bool)
+        ):
+            segment = args.get("segment") if args.get("segment") in SEGMENTS else None
+            billing = args.get("billing") if args.get("billing") in BILLINGS else "annual"
+            quote, error, logged = run_quote_tool(
+                plan=plan, seats=seats, billing=str(billing), segment=segment, requested_by="model"
+            )
+            if quote is not None:
+                self.tool_evidence.append(quote.describe())
+            self.tool_log.append(logged)
+            self.reasoning.append(
+                f"The model called quote_price({json.dumps(args)[:120]}): {logged.output_summary}."
+            )
+            return model_prompt.tool_result_quote(quote.as_dict() if quote else {"error": str(error)})
         if name == "search_knowledge_base" and isinstance(query, str) and query.strip():
             category = args.get("category") if isinstance(args.get("category"), str) else None
             results, logged = search_knowledge_base(query, k=settings.KNOWLEDGE_SEARCH_K, category=category)
@@ -214,9 +241,7 @@ class _ModelTurn:
             record, logged = lookup_prospect(get_crm_client(), prospect_id)
             output = model_prompt.tool_result_prospect(record, prospect_id, lookup_ok=logged.ok)
         else:
-            error = (
-                "unknown tool" if name not in {"search_knowledge_base", "get_prospect"} else "bad arguments"
-            )
+            error = "unknown tool" if name not in MODEL_TOOLS else "bad arguments"
             self.tool_log.append(ToolCall(name, args, False, 0.0, error, error=error))
             return f"error: {error}"
         logged.input["requested_by"] = "model"
@@ -287,9 +312,12 @@ class _ModelTurn:
             review_reasons=[f"the model asked for review: {flag or 'no reason given'}"]
             if flag is not None
             else [],
-            grounded=bool(citations),
+            # Whether the draft rests on the evidence is the grounding guard's check, claim by claim.
+            grounded=True,
             tool_log=self.tool_log,
             extra_knowledge=self.extra_knowledge,
+            tool_evidence=list(self.tool_evidence),
+            suggested_actions=[action for action, _ in answer.secondary_actions],
             prompt_version=PROMPT_VERSION,
         )
 

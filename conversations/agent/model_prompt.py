@@ -138,3 +138,7 @@ def tool_result_chunks(results: list[SearchResult]) -> str:
 
 def tool_result_prospect(prospect: ProspectRecord | None, prospect_id: str, *, lookup_ok: bool) -> str:
     return f"<crm_record>\n{format_prospect(prospect, prospect_id, lookup_ok=lookup_ok)}\n</crm_record>"
+
+
+def tool_result_quote(quote: dict[str, Any]) -> str:
+    return f"<quote>\n{escape_data(json.dumps(quote, ensure_ascii=False))}\n</quote>"

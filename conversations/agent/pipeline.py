@@ -69,6 +69,7 @@ def run_turn(turn: TurnInput, *, brain: str | None = None, crm: CRMClient | None
         prospect=evidence.prospect,
         prospect_id=turn.prospect_id,
         review_reasons=[*evidence.findings, *judgement.review_reasons],
+        suggested_actions=judgement.suggested_actions,
     )
     decision = decide(facts, policies)
     knowledge = evidence.knowledge

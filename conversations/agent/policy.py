@@ -104,6 +104,8 @@ class TurnFacts:
     # Reasons for a person to review, found by the evidence (risky requests, unanswerable
     # questions, no knowledge in the prospect's language) and by the brain itself.
     review_reasons: list[str] = field(default_factory=list)
+    # Secondary actions the brain suggests (the model may); the policy decides which stand.
+    suggested_actions: list[str] = field(default_factory=list)
 
 
 def effective_sentiment(policy: IntentPolicy, sentiment: str) -> str:
@@ -149,7 +151,11 @@ def review_reasons(facts: TurnFacts, policy: IntentPolicy) -> list[str]:
 
 
 def plan_next_steps(facts: TurnFacts, policy: IntentPolicy) -> list[NextStep]:
-    """The intent's primary action first, then the secondary actions this turn calls for."""
+    """The intent's primary action first, then the secondary actions this turn calls for.
+
+    CREATE_LEAD follows from the CRM lookup alone; UPDATE_CRM and SCHEDULE_FOLLOW_UP from the intent's
+    policy or the brain's suggestion; FLAG_FOR_HUMAN_REVIEW from every review reason.
+    """
     about = f" ({', '.join(facts.entities[:3])})" if facts.entities else ""
     steps = [NextStep(policy.primary_action, f"{facts.intent.replace('_', ' ')}{about}")]
     if facts.prospect is None:
@@ -159,13 +165,13 @@ def plan_next_steps(facts: TurnFacts, policy: IntentPolicy) -> list[NextStep]:
             else "no prospect id was given"
         )
         steps.append(NextStep(Action.CREATE_LEAD, who))
-    elif policy.updates_crm:
+    elif policy.updates_crm or Action.UPDATE_CRM in facts.suggested_actions:
         steps.append(
             NextStep(
                 Action.UPDATE_CRM, f"record {facts.intent.replace('_', ' ')} on {facts.prospect.prospect_id}"
             )
         )
-    if policy.schedules_follow_up:
+    if policy.schedules_follow_up or Action.SCHEDULE_FOLLOW_UP in facts.suggested_actions:
         steps.append(NextStep(Action.SCHEDULE_FOLLOW_UP, "keep the conversation moving"))
     reasons = review_reasons(facts, policy)
     if reasons:

@@ -95,6 +95,8 @@ def _raw_questions(message: str) -> list[str]:
             previous_statement = ""
             continue
         if "?" in fragment or BARE_QUESTION_RE.match(fragment):
+            if "?" not in fragment:
+                fragment = fragment.rstrip(".,;") + "?"
             for question in _split_joined(fragment):
                 if previous_statement and ANAPHOR_RE.search(question):
                     question = f"{previous_statement} {question}"

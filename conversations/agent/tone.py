@@ -79,7 +79,13 @@ class Tone:
 
     @property
     def negative(self) -> bool:
-        return self.angry or self.compound <= STRONG_NEGATIVE or (self.service_failure and self.emphatic)
+        return (
+            self.angry
+            or self.demands_action
+            or self.threatens_to_leave
+            or self.compound <= STRONG_NEGATIVE
+            or (self.service_failure and self.emphatic)
+        )
 
     @property
     def is_complaint(self) -> bool:

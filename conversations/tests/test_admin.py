@@ -47,6 +47,11 @@ def test_intent_examples_are_edited_one_per_line(admin_client):
             "examples": "Hi there\n\n  Good morning!  \nHowdy",
             "knowledge_categories": "",
             "is_active": "on",
+            "priority_class": "low",
+            "sentiment_override": "positive",
+            "answer_source": "none",
+            "standing_queries": "{}",
+            "reply_frames": '{"en": {"opener": "Hi{name_space}!", "closer": "What brings you here?"}}',
         },
     )
 
@@ -54,3 +59,31 @@ def test_intent_examples_are_edited_one_per_line(admin_client):
     intent.refresh_from_db()
     assert intent.examples == ["Hi there", "Good morning!", "Howdy"]
     assert intent.knowledge_categories == []
+    assert intent.reply_frames["en"]["closer"] == "What brings you here?"
+    # The stored embeddings follow the edit: exactly the new examples (and the description) are stored
+    stored = set(intent.example_rows.filter(is_description=False).values_list("text", flat=True))
+    assert stored == {"Hi there", "Good morning!", "Howdy"}
+
+
+def test_an_intent_edit_with_malformed_reply_frames_is_refused(admin_client):
+    intent = Intent.objects.get(name="greeting")
+
+    response = admin_client.post(
+        f"/admin/conversations/intent/{intent.pk}/change/",
+        {
+            "name": "greeting",
+            "description": intent.description,
+            "primary_action": intent.primary_action,
+            "examples": "Hi there",
+            "priority_class": "low",
+            "answer_source": "none",
+            "standing_queries": "{}",
+            "reply_frames": '{"en": {"greeting": "Hi"}}',
+            "is_active": "on",
+        },
+    )
+
+    assert response.status_code == 200
+    assert "unknown keys" in response.content.decode()
+    intent.refresh_from_db()
+    assert "Hi there" not in intent.examples

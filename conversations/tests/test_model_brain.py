@@ -67,7 +67,11 @@ def test_direct_answer_sends_tools_schema_and_delimited_data_and_stores_the_turn
     assert fake_openai.paths == ["/v1/chat/completions"]
     assert {k.lower(): v for k, v in fake_openai.headers[0].items()}["authorization"] == "Bearer test-key"
     assert sent["model"] == "gpt-test"
-    assert {tool["function"]["name"] for tool in sent["tools"]} == {"search_knowledge_base", "get_prospect"}
+    assert {tool["function"]["name"] for tool in sent["tools"]} == {
+        "search_knowledge_base",
+        "get_prospect",
+        "quote_price",
+    }
     assert sent["tool_choice"] == "auto"
     assert sent["response_format"]["type"] == "json_schema"
     schema_format = sent["response_format"]["json_schema"]
