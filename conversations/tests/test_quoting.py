@@ -1,0 +1,84 @@
+"""The quote tool in the turn: computed once, stated in the prospect's language, logged, grounded."""
+
+from __future__ import annotations
+
+import pytest
+
+from conversations.agent.pipeline import run_turn
+from conversations.agent.types import HistoryMessage, TurnInput
+from pricing.models import PlanPrice
+
+pytestmark = pytest.mark.django_db
+
+
+def turn(message: str, history: list[tuple[str, str]] = (), prospect_id: str | None = "prospect_008"):
+    return run_turn(
+        TurnInput(
+            message=message, history=[HistoryMessage(s, c) for s, c in history], prospect_id=prospect_id
+        ),
+        brain="local",
+    )
+
+
+def test_a_price_question_with_plan_and_seats_gets_the_computed_total():
+    result = turn("How much for 300 Standard seats per month?")
+
+    assert result.intent == "pricing_inquiry"
+    # 300 x $49 with the 15% volume discount
+    assert "$12,495 per month" in result.draft
+    assert "$149,940 per year" in result.draft
+    assert "15% volume discount" in result.draft
+    call = next(call for call in result.tool_log if call.tool == "quote_price")
+    assert call.input == {"plan": "Standard", "seats": 300, "billing": "annual", "segment": None}
+    assert "$12,495" in call.output_summary
+    # The grounding guard accepted the figures: the quote tool produced them
+    assert result.unsupported_claims == []
+    assert "FLAG_FOR_HUMAN_REVIEW" not in [step.action for step in result.next_steps]
+
+
+def test_a_follow_up_head_count_is_quoted_for_the_plan_under_discussion():
+    history = [
+        ("prospect", "how much would Premium be for 20 people?"),
+        (
+            "agent",
+            "Premium is $99 per seat per month, billed annually, so 20 seats come to $1,980 per month.",
+        ),
+    ]
+
+    result = turn("and for 120?", history)
+
+    # 120 x $99 with the 10% volume discount
+    assert "$10,692 per month" in result.draft
+
+
+def test_stacked_discounts_and_monthly_billing_come_from_the_price_book():
+    result = turn("We're a registered charity: what would 30 Basic seats cost if we pay month to month?")
+
+    # $19 + 20% monthly surcharge, then 30% nonprofit: $15.96 per seat, x 30
+    assert "$478.80 per month" in result.draft
+    assert "30% discount for nonprofits" in result.draft
+    assert "20% surcharge for monthly billing" in result.draft
+
+
+def test_a_staff_price_edit_changes_the_next_quote():
+    PlanPrice.objects.filter(name="Standard").update(seat_price="45.00")
+
+    result = turn("What would 10 Standard seats cost?")
+
+    assert "$450 per month" in result.draft
+
+
+def test_more_seats_than_a_plan_is_quoted_for_goes_to_sales():
+    result = turn("Price for 800 Standard seats please")
+
+    assert "Enterprise plan with custom pricing" in result.draft
+    assert "$" not in result.draft.split("Enterprise plan")[0].split(".")[-1]
+    call = next(call for call in result.tool_log if call.tool == "quote_price")
+    assert "sales" in call.output_summary
+
+
+def test_a_plan_without_a_head_count_asks_for_it():
+    result = turn("What does Premium cost?")
+
+    assert "How many seats would you need?" in result.draft
+    assert all(call.tool != "quote_price" for call in result.tool_log)
