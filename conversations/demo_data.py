@@ -1,4 +1,9 @@
-"""The taxonomy's intents with example utterances, shipped as ``conversations/demo/intents.json``."""
+"""The taxonomy's intents with example utterances, shipped as ``conversations/demo/intents.json``.
+
+Example utterances in other languages live in ``conversations/demo/intent_examples/<language>.json``
+(``{"<intent name>": [...]}``) and are appended to each intent's English examples, so prospects are
+understood whichever of our languages they write in.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +17,9 @@ from conversations.intents import intent_examples_sync, intent_save
 from conversations.models import Intent
 from salesagent.demo import DemoLoadReport
 
-DEMO_FILE = Path(__file__).resolve().parent / "demo" / "intents.json"
+DEMO_DIR = Path(__file__).resolve().parent / "demo"
+DEMO_FILE = DEMO_DIR / "intents.json"
+EXAMPLES_DIR = DEMO_DIR / "intent_examples"
 POLICY_FIELDS = (
     "priority_class",
     "updates_crm",
@@ -23,6 +30,20 @@ POLICY_FIELDS = (
     "standing_queries",
     "reply_frames",
 )
+
+
+def demo_intent_rows() -> list[dict[str, Any]]:
+    """The demo intents, each with its English examples followed by those in other languages."""
+    rows = json.loads(DEMO_FILE.read_text(encoding="utf-8"))
+    translated = [
+        json.loads(path.read_text(encoding="utf-8")) for path in sorted(EXAMPLES_DIR.glob("*.json"))
+    ]
+    for row in rows:
+        examples = [*row.get("examples", [])]
+        for by_intent in translated:
+            examples += by_intent.get(row["name"], [])
+        row["examples"] = list(dict.fromkeys(examples))
+    return rows
 
 
 def _demo_fields(row: dict[str, Any]) -> dict[str, Any]:
@@ -37,7 +58,7 @@ def _demo_fields(row: dict[str, Any]) -> dict[str, Any]:
 def load_demo_intents(*, reset: bool = False) -> DemoLoadReport:
     """Create the demo intents that are missing; with ``reset``, also restore edited ones."""
     report = DemoLoadReport()
-    for row in json.loads(DEMO_FILE.read_text(encoding="utf-8")):
+    for row in demo_intent_rows():
         fields = _demo_fields(row)
         intent = Intent.objects.select_for_update().filter(name=row["name"]).first()
         differs = intent is not None and any(getattr(intent, k) != v for k, v in fields.items())

@@ -14,12 +14,21 @@ from django.db import transaction
 
 from conversations.models import Intent, IntentExample
 from knowledge.embeddings import embed_texts, embedding_model_name
+from knowledge.languages import DEFAULT_LANGUAGE, classify_language
 
 logger = logging.getLogger(__name__)
+# Examples are short; below this the detector's guess is not worth trusting over English.
+EXAMPLE_LANGUAGE_CONFIDENCE = 0.5
 
 
 def text_hash(text: str) -> str:
     return hashlib.sha256(text.strip().encode("utf-8")).hexdigest()
+
+
+def example_language(text: str) -> str:
+    """The language an example is written in; English unless the detector is fairly sure."""
+    code, probability = classify_language(text)
+    return code if probability >= EXAMPLE_LANGUAGE_CONFIDENCE else DEFAULT_LANGUAGE
 
 
 def _wanted_texts(intent: Intent) -> dict[tuple[str, bool], str]:
@@ -52,6 +61,7 @@ def intent_examples_sync(*, intent: Intent) -> int:
                 text=text,
                 text_hash=key[0],
                 is_description=key[1],
+                language=example_language(text),
                 embedding=vector,
                 embedding_model=model,
             )

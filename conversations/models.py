@@ -132,6 +132,9 @@ class IntentExample(models.Model):
     # The intent's description is embedded too (it helps intents with few examples), but it is not
     # an utterance, so leave-one-out calibration skips it.
     is_description = models.BooleanField(default=False)
+    # The embedding model is English-only: a message is compared with English examples and those
+    # in its own language, never with a third language's (which would match on foreign-ness).
+    language = models.CharField(max_length=8, default="en")
     embedding = VectorField(dimensions=EMBEDDING_DIMENSIONS)
     embedding_model = models.CharField(max_length=100)
     created_at = models.DateTimeField(auto_now_add=True)

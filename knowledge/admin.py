@@ -29,6 +29,7 @@ class DocumentAdmin(admin.ModelAdmin):
     list_display = (
         "slug",
         "title",
+        "language",
         "category",
         "is_active",
         "index_status",
@@ -36,12 +37,28 @@ class DocumentAdmin(admin.ModelAdmin):
         "indexed_at",
         "updated_at",
     )
-    list_filter = ("index_status", "category", "is_active")
+    list_filter = ("language", "index_status", "category", "is_active")
     search_fields = ("slug", "title", "body")
     prepopulated_fields = {"slug": ("title",)}
+    autocomplete_fields = ("translation_of",)
     readonly_fields = ("index_status", "index_error", "indexed_at", "indexed_model", "content_hash")
     fieldsets = (
-        (None, {"fields": ("slug", "title", "category", "tags", "is_active", "source", "body")}),
+        (
+            None,
+            {
+                "fields": (
+                    "slug",
+                    "title",
+                    "language",
+                    "translation_of",
+                    "category",
+                    "tags",
+                    "is_active",
+                    "source",
+                    "body",
+                )
+            },
+        ),
         (
             "Index",
             {"fields": ("index_status", "index_error", "indexed_at", "indexed_model", "content_hash")},

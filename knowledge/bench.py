@@ -20,6 +20,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from knowledge.embeddings import embedding_model_name
+from knowledge.languages import DEFAULT_LANGUAGE
 from knowledge.models import EMBEDDING_DIMENSIONS
 from knowledge.search import (
     CANDIDATES,
@@ -186,13 +187,24 @@ def _load(rng: np.random.Generator, chunks: int) -> _Corpus:
     vector_format = "[" + ",".join(["%.6f"] * EMBEDDING_DIMENSIONS) + "]"
     raw = connection.cursor().cursor  # psycopg cursor: Django's wrapper has no COPY
     with raw.copy(
-        "COPY knowledge_document (id, slug, title, category, tags, body, source, is_active, content_hash, "
-        "indexed_hash, indexed_model, index_status, index_error, indexed_at, created_at, updated_at) "
-        "FROM STDIN"
+        "COPY knowledge_document (id, slug, title, category, tags, body, language, source, is_active, "
+        "content_hash, indexed_hash, indexed_model, index_status, index_error, indexed_at, created_at, "
+        "updated_at) FROM STDIN"
     ) as copy:
         for d in range(documents):
             tags = json.dumps([f"t{d % 7}"])
-            row = (d + 1, f"bench-{d}", f"Document {d}", _category(d), tags, "", "bench", True)
+            # All English, like a single-language knowledge base: the language filter keeps every row.
+            row = (
+                d + 1,
+                f"bench-{d}",
+                f"Document {d}",
+                _category(d),
+                tags,
+                "",
+                DEFAULT_LANGUAGE,
+                "bench",
+                True,
+            )
             copy.write_row((*row, "", "", model, "indexed", "", now, now, now))
     topics = rng.integers(0, clusters, size=documents)
     with raw.copy(
@@ -289,7 +301,9 @@ def run_benchmark(
             "how does {} {} work with {} in orbit".format(*rng.choice(corpus.vocabularies[c], size=3))
             for c in picks.tolist()
         ]
-        where, params = "d.is_active AND c.embedding_model = %s", [embedding_model_name()]
+        # The filter search_knowledge itself applies to an English search.
+        where = "d.is_active AND c.embedding_model = %s AND d.language = %s"
+        params = [embedding_model_name(), DEFAULT_LANGUAGE]
 
         def search(i: int, mode: str, **filters: object) -> list[int]:
             # Caching off, and no per-document cap, so recall compares like with like.

@@ -1,4 +1,8 @@
-"""The demo knowledge base (Orbit Analytics), shipped as Markdown files in ``knowledge/demo/``."""
+"""The demo knowledge base (Orbit Analytics), shipped as Markdown files in ``knowledge/demo/``.
+
+The English originals sit in the folder itself; their translations in ``<language>/`` subfolders,
+each file naming its original in ``translation_of:`` front matter.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +11,17 @@ from pathlib import Path
 from django.db import transaction
 
 from knowledge.ingestion import read_document_file
+from knowledge.languages import DEFAULT_LANGUAGE
 from knowledge.models import Document
 from knowledge.services import document_upsert
 from salesagent.demo import DemoLoadReport
 
 DEMO_DIR = Path(__file__).resolve().parent / "demo"
+
+
+def demo_document_files() -> list[Path]:
+    """The demo's Markdown files, originals first so every translation's original exists when it loads."""
+    return sorted(DEMO_DIR.glob("*.md")) + sorted(DEMO_DIR.glob("*/*.md"))
 
 
 @transaction.atomic
@@ -21,14 +31,17 @@ def load_demo_documents(*, reset: bool = False) -> DemoLoadReport:
     A restored document whose text is back to what was indexed is not re-embedded.
     """
     report = DemoLoadReport()
-    for path in sorted(DEMO_DIR.glob("*.md")):
+    for path in demo_document_files():
         parsed = read_document_file(path)
+        original = Document.objects.get(slug=parsed.translation_of) if parsed.translation_of else None
         fields = {
             "title": parsed.title,
             "body": parsed.body,
             "category": parsed.category,
             "tags": parsed.tags,
-            "source": f"demo/{path.name}",
+            "language": parsed.language or DEFAULT_LANGUAGE,
+            "translation_of": original,
+            "source": f"demo/{path.relative_to(DEMO_DIR).as_posix()}",
             "is_active": True,
         }
         existing = Document.objects.filter(slug=parsed.slug).first()

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from knowledge.chunking import chunk_markdown
 from knowledge.embeddings import content_hash, embed_texts, embedding_model_name
+from knowledge.languages import DEFAULT_LANGUAGE, text_search_config
 from knowledge.models import Chunk, Document
 from knowledge.search import bump_search_version
 
@@ -25,21 +26,27 @@ class ReindexOutcome:
 
 
 def document_content_hash(document: Document) -> str:
-    """Hash of everything that shapes a document's chunks (title leads every heading path)."""
-    return content_hash(document.title, document.body)
+    """Hash of everything that shapes a document's chunks (title leads every heading path; the
+    language picks the full-text configuration)."""
+    # English, the default, adds nothing, so documents indexed before languages existed keep their
+    # hash and are not re-embedded; any change of language still changes the hash.
+    if document.language == DEFAULT_LANGUAGE:
+        return content_hash(document.title, document.body)
+    return content_hash(document.title, document.body, document.language)
 
 
-def _update_search_vectors(document_id: int) -> None:
-    # Headings (title and section path) weigh more than the body text when ranking matches.
+def _update_search_vectors(document_id: int, *, language: str) -> None:
+    # Headings (title and section path) weigh more than the body text when ranking matches. The
+    # configuration is the document's language, so Spanish text gets Spanish stemming and stop words.
     with connection.cursor() as cursor:
         cursor.execute(
             """
             UPDATE knowledge_chunk
-            SET search_vector = setweight(to_tsvector('english', coalesce(heading_path, '')), 'A')
-                             || setweight(to_tsvector('english', text), 'B')
+            SET search_vector = setweight(to_tsvector(%s::regconfig, coalesce(heading_path, '')), 'A')
+                             || setweight(to_tsvector(%s::regconfig, text), 'B')
             WHERE document_id = %s
             """,
-            [document_id],
+            [text_search_config(language), text_search_config(language), document_id],
         )
 
 
@@ -92,7 +99,7 @@ def reindex_document(document_id: int, *, force: bool = False) -> ReindexOutcome
             )
             for draft, vector in zip(drafts, vectors, strict=True)
         )
-        _update_search_vectors(document_id)
+        _update_search_vectors(document_id, language=locked.language)
         transaction.on_commit(bump_search_version)
         Document.objects.filter(pk=document_id).update(
             content_hash=current_hash,
@@ -111,7 +118,7 @@ def documents_needing_reindex() -> list[int]:
     return [
         document.pk
         for document in Document.objects.only(
-            "id", "title", "body", "indexed_hash", "indexed_model", "index_status"
+            "id", "title", "body", "language", "indexed_hash", "indexed_model", "index_status"
         )
         if document.index_status != Document.IndexStatus.INDEXED
         or document.indexed_model != model_name

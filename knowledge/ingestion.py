@@ -15,6 +15,8 @@ from pathlib import Path
 
 from django.utils.text import slugify
 
+from knowledge.languages import LANGUAGES
+
 FRONT_MATTER_RE = re.compile(r"\A---\s*\n(.*?)\n---\s*\n", re.DOTALL)
 H1_RE = re.compile(r"^#\s+(.+?)\s*$", re.MULTILINE)
 MARKDOWN_SUFFIXES = {".md", ".markdown"}
@@ -35,10 +37,15 @@ class ParsedDocument:
     body: str
     category: str = ""
     tags: list[str] = field(default_factory=list)
+    # Empty when the file does not say (plain text, HTML, Markdown without the key).
+    language: str = ""
+    # The slug of the original document this file translates, if any.
+    translation_of: str = ""
 
 
 def parse_markdown_document(text: str, *, slug: str) -> ParsedDocument:
-    """Split optional ``key: value`` front matter (title, category, tags) from the Markdown body."""
+    """Split optional ``key: value`` front matter (title, category, tags, language, translation_of)
+    from the Markdown body; an unknown language code is :class:`UnreadableDocument`."""
     meta: dict[str, str] = {}
     match = FRONT_MATTER_RE.match(text)
     if match:
@@ -51,8 +58,17 @@ def parse_markdown_document(text: str, *, slug: str) -> ParsedDocument:
     title = meta.get("title") or _first_heading(body) or _title_from_slug(slug)
     tags_text = meta.get("tags", "").strip("[]")
     tags = [tag.strip().strip("'\"").lower() for tag in tags_text.split(",") if tag.strip()]
+    language = meta.get("language", "").strip("'\"").lower()
+    if language and language not in LANGUAGES:
+        raise UnreadableDocument(f"unknown language {language!r}; use one of {', '.join(LANGUAGES)}")
     return ParsedDocument(
-        slug=slug, title=title, body=body, category=meta.get("category", "").lower(), tags=tags
+        slug=slug,
+        title=title,
+        body=body,
+        category=meta.get("category", "").lower(),
+        tags=tags,
+        language=language,
+        translation_of=slugify(meta.get("translation_of", "")),
     )
 
 

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVectorField
+from django.core.exceptions import ValidationError
 from django.db import models
 from pgvector.django import HnswIndex, VectorField
+
+from knowledge.languages import DEFAULT_LANGUAGE, LANGUAGE_CHOICES
 
 EMBEDDING_DIMENSIONS = 384
 
@@ -21,6 +24,21 @@ class Document(models.Model):
     category = models.CharField(max_length=50, blank=True, db_index=True)
     tags = models.JSONField(default=list, blank=True)
     body = models.TextField(help_text="Markdown.")
+    # The language the document is written in: search answers a prospect from documents in their
+    # language, and the chunks' full-text vectors use that language's stemmer and stop words.
+    language = models.CharField(
+        max_length=8, choices=LANGUAGE_CHOICES, default=DEFAULT_LANGUAGE, db_index=True
+    )
+    # The original a translation translates (its slug is "<original slug>-<language>"), so answers in
+    # any language cite the same source.
+    translation_of = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="translations",
+        help_text="The original document this one translates, if any.",
+    )
     source = models.CharField(max_length=300, blank=True, help_text="Where the text came from (file, URL).")
     is_active = models.BooleanField(default=True)
     content_hash = models.CharField(max_length=64, blank=True, editable=False)
@@ -41,6 +59,26 @@ class Document(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    def clean(self) -> None:
+        """A translation links straight to an original (one level deep) in another language."""
+        original = self.translation_of
+        if original is None:
+            return
+        if self.pk is not None and original.pk == self.pk:
+            raise ValidationError({"translation_of": "A document cannot be a translation of itself."})
+        if self.pk is not None and self.translations.exists():
+            raise ValidationError(
+                {"translation_of": "This document has translations of its own, so it must stay an original."}
+            )
+        if original.translation_of_id is not None:
+            raise ValidationError(
+                {"translation_of": "Link a translation to the original, not to another translation."}
+            )
+        if original.language == self.language:
+            raise ValidationError(
+                {"translation_of": "A translation must be in another language than its original."}
+            )
 
 
 class Chunk(models.Model):

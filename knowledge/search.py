@@ -1,4 +1,8 @@
-"""Knowledge-base search: pgvector HNSW candidates and Postgres full-text candidates fused by RRF."""
+"""Knowledge-base search: pgvector HNSW candidates and Postgres full-text candidates fused by RRF.
+
+Every search is in one language: only documents written in it are searched, and the full-text leg
+parses the query with that language's text-search configuration.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +18,7 @@ from django.core.cache import cache
 from django.db import connection, transaction
 
 from knowledge.embeddings import embed_query, embedding_model_name
+from knowledge.languages import DEFAULT_LANGUAGE, LANGUAGES, text_search_config
 
 SearchMode = Literal["hybrid", "vector", "text"]
 SEARCH_MODES: tuple[str, ...] = ("hybrid", "vector", "text")
@@ -59,11 +64,20 @@ class SearchResult:
     vector_rank: int | None = None
     text_rank: int | None = None
     vector_similarity: float | None = None
+    language: str = DEFAULT_LANGUAGE
+    # The slug of the original a translation translates, else the document's own slug: the same
+    # source whatever language the answer is in.
+    canonical_slug: str = ""
+
+    def __post_init__(self) -> None:
+        self.canonical_slug = self.canonical_slug or self.document_slug
 
     def as_dict(self) -> dict[str, object]:
         return {
             "chunk_id": self.chunk_id,
             "document": self.document_slug,
+            "canonical_slug": self.canonical_slug,
+            "language": self.language,
             "title": self.document_title,
             "category": self.category,
             "heading_path": self.heading_path,
@@ -112,9 +126,14 @@ def cached_query_embedding(query: str) -> list[float]:
     return vector
 
 
-def _filter_sql(category: str | None, tags: Sequence[str] | None, document: str | None) -> tuple[str, list]:
-    clauses = ["d.is_active", "c.embedding_model = %s"]
-    params: list = [embedding_model_name()]
+def _filter_sql(
+    category: str | None, tags: Sequence[str] | None, document: str | None, language: str
+) -> tuple[str, list]:
+    # The language is part of every filter (and so of every cache key built from it). Searching one
+    # language of a single-language base keeps every row, so the row count that picks the vector
+    # strategy is the same as without the clause.
+    clauses = ["d.is_active", "c.embedding_model = %s", "d.language = %s"]
+    params: list = [embedding_model_name(), language]
     if category:
         clauses.append("d.category = %s")
         params.append(category)
@@ -232,20 +251,31 @@ def _vector_candidates(query_vector: Sequence[float], where: str, params: list, 
     return candidates
 
 
-def common_lexemes() -> frozenset[str]:
-    """Lexemes present in so many chunks that matching them says nothing about relevance."""
-    key = f"knowledge:common-lexemes:{search_version()}"
+_LANGUAGE_VECTORS_SQL = (
+    "SELECT c.search_vector FROM knowledge_chunk c JOIN knowledge_document d ON d.id = c.document_id "
+    "WHERE c.search_vector IS NOT NULL AND d.language = %L"
+)
+
+
+def common_lexemes(language: str = DEFAULT_LANGUAGE) -> frozenset[str]:
+    """Lexemes present in so many chunks of one language that matching them says nothing about
+    relevance (counted per language: "orbit" is common in every one, "plan" only in English)."""
+    key = f"knowledge:common-lexemes:{search_version()}:{language}"
     lexemes = cache.get(key)
     if lexemes is None:
         with connection.cursor() as cursor:
-            cursor.execute("SELECT count(*) FROM knowledge_chunk WHERE search_vector IS NOT NULL")
+            cursor.execute(
+                "SELECT count(*) FROM knowledge_chunk c JOIN knowledge_document d ON d.id = c.document_id "
+                "WHERE c.search_vector IS NOT NULL AND d.language = %s",
+                [language],
+            )
             total = cursor.fetchone()[0]
             lexemes = []
             if total >= MIN_CHUNKS_FOR_COMMON_LEXEMES:
+                # ts_stat runs a statement given as text: format(%L) quotes the language into it.
                 cursor.execute(
-                    "SELECT word FROM ts_stat('SELECT search_vector FROM knowledge_chunk "
-                    "WHERE search_vector IS NOT NULL') WHERE ndoc > %s",
-                    [total * COMMON_LEXEME_SHARE],
+                    "SELECT word FROM ts_stat(format(%s, %s::text)) WHERE ndoc > %s",
+                    [_LANGUAGE_VECTORS_SQL, language, total * COMMON_LEXEME_SHARE],
                 )
                 lexemes = [word for (word,) in cursor.fetchall()]
         cache.set(key, lexemes, timeout=3600)
@@ -257,27 +287,29 @@ def uses_websearch_syntax(query: str) -> bool:
     return bool(WEBSEARCH_SYNTAX_RE.search(query))
 
 
-def text_search_query(query: str) -> str | None:
-    """The tsquery (as text) for a query, parsed by ``websearch_to_tsquery('english', ...)``.
+def text_search_query(query: str, *, language: str = DEFAULT_LANGUAGE) -> str | None:
+    """The tsquery (as text) for a query, parsed by ``websearch_to_tsquery(<language's config>, ...)``.
 
     Explicit syntax is kept as parsed. A plain sentence would AND every word and match almost
     nothing, so its distinctive lexemes are OR-ed instead and ``ts_rank_cd`` rewards chunks that
     match more of them.
     """
     with connection.cursor() as cursor:
-        cursor.execute("SELECT websearch_to_tsquery('english', %s)::text", [query])
+        cursor.execute(
+            "SELECT websearch_to_tsquery(%s::regconfig, %s)::text", [text_search_config(language), query]
+        )
         parsed = cursor.fetchone()[0] or ""
     if uses_websearch_syntax(query):
         return parsed or None
     lexemes = list(dict.fromkeys(LEXEME_RE.findall(parsed)))
-    common = common_lexemes()
+    common = common_lexemes(language)
     distinctive = [lexeme for lexeme in lexemes if lexeme.replace("''", "'") not in common] or lexemes
     return " | ".join(f"'{lexeme}'" for lexeme in distinctive) or None
 
 
-def _text_candidates(query: str, where: str, params: list, limit: int) -> _Candidates:
+def _text_candidates(query: str, where: str, params: list, limit: int, language: str) -> _Candidates:
     candidates = _Candidates()
-    tsquery = text_search_query(query)
+    tsquery = text_search_query(query, language=language)
     if tsquery is None:
         return candidates
     sql = f"""
@@ -315,6 +347,7 @@ def _rank(
     mode: SearchMode,
     where: str,
     params: list,
+    language: str,
     max_per_document: int | None,
     query_vector: Sequence[float] | None,
     prefer_categories: Sequence[str] | None,
@@ -325,7 +358,7 @@ def _rank(
         query_vector = query_vector or cached_query_embedding(query)
         vector = _vector_candidates(query_vector, where, params, limit)
     if mode in ("hybrid", "text"):
-        text = _text_candidates(query, where, params, limit)
+        text = _text_candidates(query, where, params, limit, language)
     if mode == "hybrid" and prefer_categories:
         preferred = _vector_candidates(
             query_vector, f"{where} AND d.category = ANY(%s)", [*params, list(prefer_categories)], limit
@@ -361,15 +394,22 @@ def _rank(
 
 
 def _hydrate(
-    hits: list[_Hit], *, category: str | None, tags: Sequence[str] | None, document: str | None
+    hits: list[_Hit],
+    *,
+    category: str | None,
+    tags: Sequence[str] | None,
+    document: str | None,
+    language: str,
 ) -> list[SearchResult] | None:
     """Load the ranked chunks; None when any is gone or no longer matches (the ranking is stale)."""
     # Raw SQL and only the columns shown: the ORM with the embedding (TOASTed, parsed into an
     # array) and document body cost ~0.8 ms per search, this ~0.2 ms.
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT c.id, c.heading_path, c.text, d.slug, d.title, d.category, d.tags, d.is_active "
-            "FROM knowledge_chunk c JOIN knowledge_document d ON d.id = c.document_id WHERE c.id = ANY(%s)",
+            "SELECT c.id, c.heading_path, c.text, d.slug, d.title, d.category, d.tags, d.is_active, "
+            "d.language, coalesce(o.slug, d.slug) "
+            "FROM knowledge_chunk c JOIN knowledge_document d ON d.id = c.document_id "
+            "LEFT JOIN knowledge_document o ON o.id = d.translation_of_id WHERE c.id = ANY(%s)",
             [[hit[0] for hit in hits]],
         )
         rows = {row[0]: row for row in cursor.fetchall()}
@@ -377,10 +417,13 @@ def _hydrate(
     for chunk_id, score, vector_rank, text_rank, similarity in hits:
         if chunk_id not in rows:
             return None
-        _, heading_path, text, slug, title, doc_category, doc_tags, is_active = rows[chunk_id]
+        row = rows[chunk_id]
+        _, heading_path, text, slug, title, doc_category, doc_tags, is_active = row[:8]
+        doc_language, canonical = row[8:]
         doc_tags = json.loads(doc_tags) if isinstance(doc_tags, str) else doc_tags or []
         if (
             not is_active
+            or doc_language != language
             or (category and doc_category != category)
             or (tags and not set(tags) & set(doc_tags))
             or (document and slug != document)
@@ -398,6 +441,8 @@ def _hydrate(
                 vector_rank=vector_rank,
                 text_rank=text_rank,
                 vector_similarity=similarity,
+                language=doc_language,
+                canonical_slug=canonical,
             )
         )
     return results
@@ -415,34 +460,37 @@ def search_knowledge(
     query_vector: list[float] | None = None,
     prefer_categories: Sequence[str] | None = None,
     use_cache: bool = True,
+    language: str = DEFAULT_LANGUAGE,
 ) -> list[SearchResult]:
     """Return up to ``k`` chunks for ``query``, best first, at most ``max_per_document`` per document.
 
-    ``prefer_categories`` (hybrid mode) fuses a third ranking, the vector candidates within those
-    categories, so documents where answers of this kind usually live rank higher without
-    excluding anything else. Rankings are cached per index version; ``use_cache=False`` bypasses
-    that (benchmarks).
+    Only documents in ``language`` (an ISO 639-1 code) are searched; a language with no documents,
+    or one we do not know, returns ``[]``. ``prefer_categories`` (hybrid mode) fuses a third
+    ranking, the vector candidates within those categories, so documents where answers of this kind
+    usually live rank higher without excluding anything else. Rankings are cached per index
+    version; ``use_cache=False`` bypasses that (benchmarks).
     """
     query = query.strip()
-    if not query or k <= 0:
+    if not query or k <= 0 or language not in LANGUAGES:
         return []
-    where, params = _filter_sql(category, tags, document)
+    where, params = _filter_sql(category, tags, document, language)
     options = {"k": k, "mode": mode, "where": where, "params": params, "max_per_document": max_per_document}
-    options |= {"query_vector": query_vector, "prefer_categories": prefer_categories}
+    options |= {"query_vector": query_vector, "prefer_categories": prefer_categories, "language": language}
+    filters = {"category": category, "tags": tags, "document": document, "language": language}
     if not use_cache:
-        return _hydrate(_rank(query, **options), category=category, tags=tags, document=document) or []
+        return _hydrate(_rank(query, **options), **filters) or []
 
-    # Everything that shapes the ranking is in the key (a supplied vector only where it is used);
-    # the version makes any reindex start from an empty cache.
+    # Everything that shapes the ranking is in the key (the language through ``where``/``params``, a
+    # supplied vector only where it is used); the version makes any reindex start from an empty cache.
     vector_digest = _digest(array("f", query_vector).tobytes().hex()) if query_vector else None
     shape = (max_per_document, vector_digest if mode != "text" else None, sorted(prefer_categories or []))
     key = f"knowledge:search:{search_version()}:{_digest(query, k, mode, where, params, *shape)}"
     hits = cache.get(key)
     if hits is not None:
         # Chunk text is loaded fresh, so a cached ranking never shows content that is gone.
-        results = _hydrate(hits, category=category, tags=tags, document=document)
+        results = _hydrate(hits, **filters)
         if results is not None:
             return results
     hits = _rank(query, **options)
     cache.set(key, hits, timeout=SEARCH_CACHE_TIMEOUT)
-    return _hydrate(hits, category=category, tags=tags, document=document) or []
+    return _hydrate(hits, **filters) or []

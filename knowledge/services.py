@@ -6,15 +6,17 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from knowledge.indexing import document_content_hash
 from knowledge.ingestion import ParsedDocument, UnreadableDocument, iter_document_files, read_document_file
+from knowledge.languages import DEFAULT_LANGUAGE
 from knowledge.models import Document
 from knowledge.search import bump_search_version
 from knowledge.tasks import reindex_document_task
 
-EDITABLE_FIELDS = ("title", "category", "tags", "body", "source", "is_active")
+EDITABLE_FIELDS = ("title", "category", "tags", "body", "source", "is_active", "language", "translation_of")
 
 
 def schedule_reindex(document_ids: Iterable[int], *, force: bool = False) -> None:
@@ -49,7 +51,11 @@ def document_save(document: Document) -> Document:
 
 @transaction.atomic
 def document_upsert(*, slug: str, **fields: object) -> tuple[Document, bool]:
-    """Create or update the document with ``slug``; returns (document, created)."""
+    """Create or update the document with ``slug``; returns (document, created).
+
+    ``translation_of`` is the original :class:`Document` (or None). A translation that is not
+    linked to an original in another language raises :class:`ValidationError`; nothing is written.
+    """
     unknown = set(fields) - set(EDITABLE_FIELDS)
     if unknown:
         raise TypeError(f"unknown document fields: {sorted(unknown)}")
@@ -59,6 +65,7 @@ def document_upsert(*, slug: str, **fields: object) -> tuple[Document, bool]:
         document = Document(slug=slug)
     for name, value in fields.items():
         setattr(document, name, value)
+    document.clean()
     return document_save(document), created
 
 
@@ -79,14 +86,45 @@ class IngestReport:
 IngestProgress = Callable[[Path, str, str], None]
 
 
+def _original(parsed: ParsedDocument) -> Document | None:
+    if not parsed.translation_of:
+        return None
+    original = Document.objects.filter(slug=parsed.translation_of).first()
+    if original is None:
+        raise UnreadableDocument(f"translation_of {parsed.translation_of!r}: no document has that slug")
+    return original
+
+
 def _document_fields(parsed: ParsedDocument, existing: Document | None, source: str) -> dict[str, object]:
     fields: dict[str, object] = {"title": parsed.title, "body": parsed.body, "source": source}
-    # Plain text and HTML carry no category or tags: keep what staff set on an existing document.
+    # Plain text and HTML carry no category, tags or language: keep what staff set on an existing
+    # document (a new one is English unless its front matter says otherwise).
     if parsed.category or existing is None:
         fields["category"] = parsed.category
     if parsed.tags or existing is None:
         fields["tags"] = parsed.tags
+    if parsed.language or existing is None:
+        fields["language"] = parsed.language or DEFAULT_LANGUAGE
+    if parsed.translation_of:
+        fields["translation_of"] = _original(parsed)
     return fields
+
+
+def document_ingest(*, parsed: ParsedDocument, source: str) -> str:
+    """Upsert the document a parsed file describes; returns created/updated/unchanged.
+
+    Raises :class:`UnreadableDocument` for a document that cannot be stored (its ``translation_of``
+    names no document, or not a valid original); nothing is written then.
+    """
+    existing = Document.objects.filter(slug=parsed.slug).first()
+    fields = _document_fields(parsed, existing, source=source)
+    if existing is not None and all(getattr(existing, name) == value for name, value in fields.items()):
+        return "unchanged"
+    try:
+        _, created = document_upsert(slug=parsed.slug, **fields)
+    except ValidationError as exc:
+        raise UnreadableDocument("; ".join(exc.messages)) from exc
+    return "created" if created else "updated"
 
 
 def document_ingest_file(*, path: Path) -> str:
@@ -94,27 +132,34 @@ def document_ingest_file(*, path: Path) -> str:
 
     Raises :class:`UnreadableDocument` for a file that cannot be used; nothing is written then.
     """
-    parsed = read_document_file(path)
-    existing = Document.objects.filter(slug=parsed.slug).first()
-    fields = _document_fields(parsed, existing, source=str(path))
-    if existing is not None and all(getattr(existing, name) == value for name, value in fields.items()):
-        return "unchanged"
-    _, created = document_upsert(slug=parsed.slug, **fields)
-    return "created" if created else "updated"
+    return document_ingest(parsed=read_document_file(path), source=str(path))
 
 
 def documents_ingest(*, paths: Iterable[Path], progress: IngestProgress | None = None) -> IngestReport:
-    """Import every file (folders recursively); a bad file is reported and the rest still imported."""
+    """Import every file (folders recursively); a bad file is reported and the rest still imported.
+
+    Every file is read first, then originals are stored before translations, so a translation's
+    ``translation_of`` resolves to an original imported in the same run wherever its file sorts.
+    """
     report = IngestReport()
-    for path in iter_document_files(paths):
-        try:
-            outcome = document_ingest_file(path=path)
-        except UnreadableDocument as exc:
-            report.failed.append((str(path), str(exc)))
-            outcome, detail = "failed", str(exc)
+
+    def record(path: Path, outcome: str, detail: str = "") -> None:
+        if outcome == "failed":
+            report.failed.append((str(path), detail))
         else:
             getattr(report, outcome).append(str(path))
-            detail = ""
         if progress:
             progress(path, outcome, detail)
+
+    readable: list[tuple[Path, ParsedDocument]] = []
+    for path in iter_document_files(paths):
+        try:
+            readable.append((path, read_document_file(path)))
+        except UnreadableDocument as exc:
+            record(path, "failed", str(exc))
+    for path, parsed in sorted(readable, key=lambda item: bool(item[1].translation_of)):
+        try:
+            record(path, document_ingest(parsed=parsed, source=str(path)))
+        except UnreadableDocument as exc:
+            record(path, "failed", str(exc))
     return report

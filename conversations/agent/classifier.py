@@ -27,6 +27,7 @@ from conversations.agent.entities import gazetteer_entities
 from conversations.intents import intent_examples_sync
 from conversations.models import Intent, IntentExample
 from knowledge.embeddings import embed_query, embedding_model_name
+from knowledge.languages import DEFAULT_LANGUAGE
 from knowledge.models import EMBEDDING_DIMENSIONS
 
 TOP_EXAMPLES = 3
@@ -136,12 +137,18 @@ class _ExampleIndex:
         labels: np.ndarray,
         matrix: np.ndarray,
         calibration: Calibration,
+        languages: np.ndarray,
     ) -> None:
         self.version = version
         self.names = names
         self.labels = labels
         self.matrix = matrix
         self.calibration = calibration
+        self.languages = languages
+
+    def comparable(self, language: str) -> np.ndarray:
+        """Which examples a message in ``language`` is compared with: English ones and its own."""
+        return (self.languages == DEFAULT_LANGUAGE) | (self.languages == language)
 
 
 _index: _ExampleIndex | None = None
@@ -176,12 +183,24 @@ def _label_scores(similarities: np.ndarray, labels: np.ndarray, label_count: int
 
 
 def leave_one_out_margins(
-    matrix: np.ndarray, labels: np.ndarray, is_example: np.ndarray, label_count: int
+    matrix: np.ndarray,
+    labels: np.ndarray,
+    is_example: np.ndarray,
+    label_count: int,
+    languages: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Classify each example utterance by all the others: (winner's margin, whether it was right)."""
+    """Classify each example utterance by all the others: (winner's margin, whether it was right).
+
+    With ``languages``, each example is compared only with English examples and its own
+    language's, as messages are."""
     rows = np.flatnonzero(is_example)
     similarities = matrix[rows] @ matrix.T
     similarities[np.arange(len(rows)), rows] = -np.inf
+    if languages is not None:
+        comparable = (languages[None, :] == DEFAULT_LANGUAGE) | (
+            languages[None, :] == languages[rows][:, None]
+        )
+        similarities[~comparable] = -np.inf
     scores = _label_scores(similarities, labels, label_count)
     ranked = np.sort(scores, axis=1)
     margins = ranked[:, -1] - ranked[:, -2] if label_count > 1 else ranked[:, -1]
@@ -212,7 +231,7 @@ def fit_calibration(margins: np.ndarray, correct: np.ndarray) -> Calibration:
     return Calibration(intercept=float(weights[0]), slope=float(weights[1]))
 
 
-def _stored_examples(model: str) -> list[tuple[str, list[float], bool]]:
+def _stored_examples(model: str) -> list[tuple[str, list[float], bool, str]]:
     """(intent name, embedding, is description) of every active intent, embedding any intent whose
     examples have no rows for ``model`` yet (a new embedding backend, rows written before this
     table existed)."""
@@ -226,9 +245,9 @@ def _stored_examples(model: str) -> list[tuple[str, list[float], bool]]:
     rows = (
         IntentExample.objects.filter(intent__is_active=True, embedding_model=model)
         .order_by("intent__name", "id")
-        .values_list("intent__name", "embedding", "is_description")
+        .values_list("intent__name", "embedding", "is_description", "language")
     )
-    return [(name, embedding, is_description) for name, embedding, is_description in rows]
+    return list(rows)
 
 
 def _example_index() -> _ExampleIndex:
@@ -241,20 +260,23 @@ def _example_index() -> _ExampleIndex:
         if _index is not None and _index.version == version:
             return _index
         rows = _stored_examples(version[-1])
-        names = sorted({name for name, _, _ in rows})
+        names = sorted({row[0] for row in rows})
         label_of = {name: label for label, name in enumerate(names)}
         matrix = (
-            np.asarray([embedding for _, embedding, _ in rows], dtype=np.float32)
+            np.asarray([row[1] for row in rows], dtype=np.float32)
             if rows
             else np.zeros((0, EMBEDDING_DIMENSIONS), np.float32)
         )
-        label_array = np.asarray([label_of[name] for name, _, _ in rows], dtype=np.int32)
-        is_example = np.asarray([not is_description for _, _, is_description in rows])
+        label_array = np.asarray([label_of[row[0]] for row in rows], dtype=np.int32)
+        is_example = np.asarray([not row[2] for row in rows], dtype=bool)
+        languages = np.asarray([row[3] for row in rows], dtype="<U8")
         calibration = DEFAULT_CALIBRATION
         if len(names) > 1 and is_example.any():
-            calibration = fit_calibration(*leave_one_out_margins(matrix, label_array, is_example, len(names)))
+            calibration = fit_calibration(
+                *leave_one_out_margins(matrix, label_array, is_example, len(names), languages)
+            )
         # The version is read again: the lazy sync above may have added rows.
-        _index = _ExampleIndex(_intents_version(), names, label_array, matrix, calibration)
+        _index = _ExampleIndex(_intents_version(), names, label_array, matrix, calibration, languages)
         return _index
 
 
@@ -263,18 +285,21 @@ def intent_calibration() -> Calibration:
     return _example_index().calibration
 
 
-def _scores(index: _ExampleIndex, message_vector: list[float]) -> dict[str, float]:
+def _scores(
+    index: _ExampleIndex, message_vector: list[float], language: str = DEFAULT_LANGUAGE
+) -> dict[str, float]:
     if not index.names:
         return {}
     similarities = (index.matrix @ np.asarray(message_vector, dtype=np.float32))[None, :]
+    similarities[:, ~index.comparable(language)] = -np.inf
     scores = _label_scores(similarities, index.labels, len(index.names))[0]
     return {name: float(scores[label]) for label, name in enumerate(index.names)}
 
 
-def score_prediction(message_vector: list[float]) -> IntentPrediction:
+def score_prediction(message_vector: list[float], *, language: str = DEFAULT_LANGUAGE) -> IntentPrediction:
     """The intent of a text read on its own (no conversation context)."""
     index = _example_index()
-    return _knn_prediction(_scores(index, message_vector), index.calibration)
+    return _knn_prediction(_scores(index, message_vector, language), index.calibration)
 
 
 def score_intents(message_vector: list[float]) -> dict[str, float]:
@@ -350,6 +375,7 @@ def classify_intent(
     last_agent_message: str = "",
     earlier_prospect_messages: Sequence[str] = (),
     focus_vectors: Sequence[list[float]] = (),
+    language: str = DEFAULT_LANGUAGE,
 ) -> IntentPrediction:
     """Predict the intent of a prospect message, reading short replies against what came before.
 
@@ -358,9 +384,9 @@ def classify_intent(
     greetings and context dilute the whole text's embedding, so the question's scores are averaged in.
     """
     index = _example_index()  # once per turn: checking it is current costs a query
-    scores = _scores(index, message_vector)
+    scores = _scores(index, message_vector, language)
     if focus_vectors:
-        focused = [_scores(index, vector) for vector in focus_vectors]
+        focused = [_scores(index, vector, language) for vector in focus_vectors]
         scores = {
             name: (score + sum(f[name] for f in focused) / len(focused)) / 2 for name, score in scores.items()
         }
@@ -374,7 +400,7 @@ def classify_intent(
     anchor = follow_up_anchor(earlier_prospect_messages) if leans_back else ""
     if not anchor:
         return own
-    earlier = _knn_prediction(_scores(index, embed_query(anchor)), index.calibration)
+    earlier = _knn_prediction(_scores(index, embed_query(anchor), language), index.calibration)
     if earlier.intent == own.intent:
         return replace(own, anchor=anchor)
     if not earlier.intent or (

@@ -29,7 +29,7 @@ from conversations.agent.tools import lookup_prospect, search_knowledge_base
 from conversations.agent.types import ToolCall, TurnInput
 from crm.client import CRMClient, ProspectRecord
 from knowledge.embeddings import embed_query
-from knowledge.languages import DetectedLanguage, detect_language
+from knowledge.languages import DEFAULT_LANGUAGE, DetectedLanguage, detect_language, language_name
 from knowledge.search import SearchResult
 from knowledge.vocabulary import unknown_terms
 
@@ -102,10 +102,17 @@ class Evidence:
         return len(self.questions) > 1
 
     @property
+    def has_language_knowledge(self) -> bool:
+        """Whether the knowledge base answered in the prospect's language at all."""
+        return bool(self.knowledge)
+
+    @property
     def findings(self) -> list[str]:
         """What the evidence alone says a person must check: risky requests, questions about things
-        the knowledge base never mentions."""
+        the knowledge base never mentions, a language the knowledge base is not written in."""
         found = [risk.reason for risk in self.risks]
+        if not self.has_language_knowledge and self.language.code != DEFAULT_LANGUAGE:
+            found.append(f"no knowledge-base documents in {language_name(self.language.code)}: holding reply")
         if self.unknown_terms:
             found.append(f"the knowledge base says nothing about {', '.join(self.unknown_terms)}")
         return found
@@ -153,6 +160,7 @@ def _search(
         k=k,
         query_vector=vector,
         prefer_categories=list(policy.knowledge_categories) if policy else None,
+        language=language,
     )
     tool_log.append(call)
     return results
@@ -183,7 +191,7 @@ def _questions(
     questions = []
     for text in texts:
         vector = embed_query(text)
-        own = score_prediction(vector)
+        own = score_prediction(vector, language=language)
         # A short question's intent is a weak guess; ranking its intent's categories first would
         # let a wrong guess push the right document out.
         trusted = own.confidence >= QUESTION_CATEGORY_CONFIDENCE
@@ -228,6 +236,7 @@ def gather_evidence(turn: TurnInput, *, crm: CRMClient, policies: dict[str, Inte
         last_agent_message=turn.last_from("agent"),
         earlier_prospect_messages=earlier,
         focus_vectors=[embed_query(lead)] if lead else [],
+        language=language.code,
     )
 
     prospect, crm_ok = None, True

@@ -101,7 +101,7 @@ class LocalBrain:
             first_name=prospect.first_name if prospect else "",
             quote_sentences=quote_sentences(quote, evidence.language.code) if quote else [],
             asked_for_seats=bool(quote and quote.asks_for_seats),
-            language_has_knowledge=True,
+            language_has_knowledge=evidence.has_language_knowledge,
         )
         reasoning = [why, f"Sentiment {sentiment} (VADER {evidence.tone.compound:+.2f}, tone markers)."]
         if entities:

@@ -9,6 +9,7 @@ from django.conf import settings
 
 from conversations.agent.types import ToolCall
 from crm.client import CRMClient, ProspectRecord
+from knowledge.languages import DEFAULT_LANGUAGE
 from knowledge.search import SearchResult, search_knowledge
 
 logger = logging.getLogger(__name__)
@@ -44,12 +45,15 @@ def search_knowledge_base(
     query_vector: list[float] | None = None,
     category: str | None = None,
     prefer_categories: list[str] | None = None,
+    language: str = DEFAULT_LANGUAGE,
 ) -> tuple[list[SearchResult], ToolCall]:
-    """Knowledge search (``KNOWLEDGE_SEARCH_MODE``, hybrid by default); a failure yields no results
-    and a failed call in the log."""
+    """Knowledge search (``KNOWLEDGE_SEARCH_MODE``, hybrid by default) over the documents in
+    ``language``; a failure yields no results and a failed call in the log."""
     started = perf_counter()
     mode = settings.KNOWLEDGE_SEARCH_MODE
     tool_input: dict[str, object] = {"query": query, "k": k, "mode": mode}
+    if language != DEFAULT_LANGUAGE:
+        tool_input["language"] = language
     if category:
         tool_input["category"] = category
     if prefer_categories:
@@ -63,6 +67,7 @@ def search_knowledge_base(
             category=category,
             prefer_categories=prefer_categories,
             max_per_document=settings.KNOWLEDGE_MAX_PER_DOCUMENT,
+            language=language,
         )
     except Exception as exc:  # search problems degrade the draft, they do not fail the turn
         logger.exception("knowledge search failed")

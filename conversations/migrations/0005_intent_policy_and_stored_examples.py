@@ -82,6 +82,7 @@ class Migration(migrations.Migration):
                 ('text', models.TextField()),
                 ('text_hash', models.CharField(max_length=64)),
                 ('is_description', models.BooleanField(default=False)),
+                ('language', models.CharField(default='en', max_length=8)),
                 ('embedding', pgvector.django.vector.VectorField(dimensions=384)),
                 ('embedding_model', models.CharField(max_length=100)),
                 ('created_at', models.DateTimeField(auto_now_add=True)),

@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+from copy import copy
+
+from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
+from knowledge.languages import DEFAULT_LANGUAGE, LANGUAGE_CHOICES
 from knowledge.models import Document
 from knowledge.search import SEARCH_MODES
 
 
 class DocumentSerializer(serializers.ModelSerializer):
     chunk_count = serializers.IntegerField(read_only=True)
+    translation_of = serializers.SlugRelatedField(
+        slug_field="slug",
+        queryset=Document.objects.all(),
+        allow_null=True,
+        required=False,
+        help_text="Slug of the original document this one translates.",
+    )
 
     class Meta:
         model = Document
@@ -20,6 +31,8 @@ class DocumentSerializer(serializers.ModelSerializer):
             "category",
             "tags",
             "body",
+            "language",
+            "translation_of",
             "source",
             "is_active",
             "index_status",
@@ -41,6 +54,18 @@ class DocumentSerializer(serializers.ModelSerializer):
             raise serializers.ValidationError("This field may not be blank.")
         return value
 
+    def validate(self, attrs: dict) -> dict:
+        # The model's own rule for translations (another language, linked to an original), applied
+        # to the document as it would be after this request.
+        document = copy(self.instance) if self.instance is not None else Document()
+        for name, value in attrs.items():
+            setattr(document, name, value)
+        try:
+            document.clean()
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.message_dict) from exc
+        return attrs
+
 
 class SearchQuerySerializer(serializers.Serializer):
     q = serializers.CharField(max_length=1000)
@@ -49,11 +74,16 @@ class SearchQuerySerializer(serializers.Serializer):
     tags = serializers.CharField(required=False, allow_blank=True, help_text="Comma-separated.")
     document = serializers.CharField(required=False, allow_blank=True)
     mode = serializers.ChoiceField(choices=SEARCH_MODES, default="hybrid")
+    language = serializers.ChoiceField(choices=LANGUAGE_CHOICES, default=DEFAULT_LANGUAGE)
 
 
 class SearchResultSerializer(serializers.Serializer):
     chunk_id = serializers.IntegerField()
     document = serializers.CharField()
+    canonical_slug = serializers.CharField(
+        help_text="Slug of the original a translated document translates, else the document's own slug."
+    )
+    language = serializers.CharField()
     title = serializers.CharField()
     category = serializers.CharField()
     heading_path = serializers.CharField()
@@ -69,5 +99,6 @@ class SearchResultSerializer(serializers.Serializer):
 class SearchResponseSerializer(serializers.Serializer):
     query = serializers.CharField()
     mode = serializers.CharField()
+    language = serializers.CharField()
     count = serializers.IntegerField()
     results = SearchResultSerializer(many=True)

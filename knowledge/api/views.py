@@ -31,12 +31,16 @@ class DocumentViewSet(viewsets.ModelViewSet):
     serializer_class = DocumentSerializer
     permission_classes = [IsStaffOrReadOnly]
     lookup_field = "slug"
-    filterset_fields = ["category", "is_active", "index_status"]
+    filterset_fields = ["category", "language", "is_active", "index_status"]
     search_fields = ["slug", "title", "body"]
     ordering_fields = ["slug", "updated_at"]
 
     def get_queryset(self):
-        return Document.objects.annotate(chunk_count=Count("chunks")).order_by("slug")
+        return (
+            Document.objects.select_related("translation_of")
+            .annotate(chunk_count=Count("chunks"))
+            .order_by("slug")
+        )
 
     def perform_create(self, serializer: DocumentSerializer) -> None:
         serializer.instance = document_save(Document(**serializer.validated_data))
@@ -64,11 +68,13 @@ class KnowledgeSearchView(APIView):
             category=data.get("category") or None,
             tags=tags or None,
             document=data.get("document") or None,
+            language=data["language"],
         )
         return Response(
             {
                 "query": data["q"],
                 "mode": data["mode"],
+                "language": data["language"],
                 "count": len(results),
                 "results": [r.as_dict() for r in results],
             }

@@ -40,6 +40,8 @@ def test_saving_in_the_admin_reindexes_after_commit(
     form = {
         "slug": "gadgets",
         "title": "Gadgets",
+        "language": "en",
+        "translation_of": "",
         "category": "testcat",
         "tags": "[]",
         "is_active": "on",
@@ -88,3 +90,60 @@ def test_changelist_shows_whole_base_index_progress(admin_client, document):
 
     assert f"{total - 1} of {total} documents indexed" in page
     assert "1 pending" in page
+
+
+def test_staff_set_a_documents_language_and_original_in_the_admin(
+    admin_client, document, django_capture_on_commit_callbacks
+):
+    # Given a document staff are turning into the Spanish translation of another one
+    original = Document.objects.get(slug="free-trial")
+    form = {
+        "slug": "gadgets",
+        "title": "Aparatos",
+        "language": "es",
+        "translation_of": str(original.pk),
+        "category": "testcat",
+        "tags": "[]",
+        "is_active": "on",
+        "source": "",
+        "body": "# Aparatos\n\nLos aparatos brillan.",
+        "chunks-TOTAL_FORMS": "0",
+        "chunks-INITIAL_FORMS": "0",
+    }
+
+    # When the form is saved
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(f"/admin/knowledge/document/{document.pk}/change/", form)
+
+    # Then it is stored, indexed in Spanish, and listed under the Spanish filter
+    assert response.status_code == 302
+    document.refresh_from_db()
+    assert (document.language, document.translation_of) == ("es", original)
+    assert document.index_status == Document.IndexStatus.INDEXED
+    page = admin_client.get("/admin/knowledge/document/", {"language__exact": "es"}).content.decode()
+    assert "Aparatos" in page
+    assert "free-trial-es" in page
+    assert "Plans and pricing" not in page
+
+
+def test_the_admin_refuses_a_translation_in_its_originals_language(admin_client, document):
+    form = {
+        "slug": "gadgets",
+        "title": "Gadgets",
+        "language": "en",
+        "translation_of": str(Document.objects.get(slug="free-trial").pk),
+        "category": "testcat",
+        "tags": "[]",
+        "is_active": "on",
+        "source": "",
+        "body": "# Gadgets\n\nGadgets are shiny.",
+        "chunks-TOTAL_FORMS": "0",
+        "chunks-INITIAL_FORMS": "0",
+    }
+
+    response = admin_client.post(f"/admin/knowledge/document/{document.pk}/change/", form)
+
+    assert response.status_code == 200
+    assert "A translation must be in another language than its original." in response.content.decode()
+    document.refresh_from_db()
+    assert document.translation_of is None

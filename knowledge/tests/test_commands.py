@@ -67,6 +67,37 @@ def test_ingest_again_upserts_by_slug(import_folder, django_capture_on_commit_ca
     assert [chunk.text for chunk in hours.chunks.all()] == ["Open from 9 to 17."]
 
 
+def test_ingest_links_translations_to_originals_whatever_order_the_files_sort_in(
+    tmp_path, django_capture_on_commit_callbacks
+):
+    # Given a translation whose file sorts before its original's, and one naming no existing original
+    (tmp_path / "es").mkdir()
+    (tmp_path / "es" / "shipping-policy-es.md").write_text(
+        "---\ncategory: shipping\nlanguage: es\ntranslation_of: shipping-policy\n---\n"
+        "# Política de envíos\n\n## Europa\nLos paquetes llegan en 2 días."
+    )
+    (tmp_path / "es" / "returns-es.md").write_text(
+        "---\nlanguage: es\ntranslation_of: returns\n---\n# Devoluciones\n\nDentro de 30 días."
+    )
+    (tmp_path / "shipping-policy.md").write_text(
+        "---\ncategory: shipping\n---\n# Shipping policy\n\n## Europe\nParcels arrive in 2 days."
+    )
+
+    # When the folder is imported
+    with django_capture_on_commit_callbacks(execute=True):
+        output = _run("ingest_knowledge", str(tmp_path))
+
+    # Then the translation is stored in its language, linked to its original and indexed
+    assert "3 file(s): 2 created, 0 updated, 0 unchanged, 1 failed." in output
+    assert "returns-es.md: failed (translation_of 'returns': no document has that slug)" in output
+    translation = Document.objects.get(slug="shipping-policy-es")
+    assert translation.language == "es"
+    assert translation.translation_of == Document.objects.get(slug="shipping-policy", language="en")
+    assert translation.index_status == Document.IndexStatus.INDEXED
+    assert translation.chunks.get().heading_path == "Política de envíos > Europa"
+    assert not Document.objects.filter(slug="returns-es").exists()
+
+
 def test_ingest_with_nothing_usable_fails(tmp_path):
     (tmp_path / "empty.md").write_text("")
     with pytest.raises(CommandError, match="No file could be imported"):

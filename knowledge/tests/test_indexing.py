@@ -3,7 +3,8 @@
 import contextlib
 
 import pytest
-from django.db import transaction
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
 
 from knowledge import indexing
 from knowledge.indexing import documents_needing_reindex, reindex_document
@@ -136,3 +137,88 @@ def test_chunks_of_another_embedding_model_are_never_searched_and_get_re_embedde
     assert set(document.chunks.values_list("embedding_model", flat=True)) == {"local:all-MiniLM-L6-v2"}
     found = search_knowledge("what colours are widgets", k=3, document="widgets")
     assert found[0].text == "Widgets are blue or green."
+
+
+def _lexemes(document: Document) -> set[str]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT DISTINCT unnest(tsvector_to_array(search_vector)) FROM knowledge_chunk "
+            "WHERE document_id = %s",
+            [document.pk],
+        )
+        return {lexeme for (lexeme,) in cursor.fetchall()}
+
+
+def test_each_document_is_indexed_with_its_own_languages_text_search_configuration(
+    django_capture_on_commit_callbacks,
+):
+    # Given an English document and its Spanish translation
+    with django_capture_on_commit_callbacks(execute=True):
+        english, _ = document_upsert(
+            slug="zz-renewals", title="Renewals", body="## Cancelling\nAnnual plans are cancelled at renewal."
+        )
+        spanish, _ = document_upsert(
+            slug="zz-renewals-es",
+            title="Renovaciones",
+            body="## Cancelar\nLos planes anuales se cancelan en la renovación.",
+            language="es",
+            translation_of=english,
+        )
+
+    # Then each chunk's tsvector was built with its language's stemmer and stop words
+    assert {"cancel", "annual", "plan", "renew"} <= _lexemes(english)
+    spanish_lexemes = _lexemes(spanish)
+    assert {"cancel", "anual", "plan", "renov"} <= spanish_lexemes
+    assert not {"los", "se", "en", "la"} & spanish_lexemes  # Spanish stop words
+    assert spanish.translations.count() == 0
+    assert list(english.translations.all()) == [spanish]
+
+
+def test_changing_a_documents_language_reindexes_it_with_the_new_configuration(
+    django_capture_on_commit_callbacks,
+):
+    # Given Spanish text stored as English (so English stemming kept Spanish stop words)
+    with django_capture_on_commit_callbacks(execute=True):
+        document, _ = document_upsert(
+            slug="zz-idiomas", title="Idiomas", body="## Interfaz\nLa interfaz está disponible en alemán."
+        )
+    document.refresh_from_db()
+    assert {"la", "en"} <= _lexemes(document)
+    english_hash = document.indexed_hash
+
+    # When staff correct the language
+    with django_capture_on_commit_callbacks(execute=True):
+        document_upsert(slug="zz-idiomas", language="es")
+
+    # Then the changed language alone made it reindex, with Spanish stop words gone
+    document.refresh_from_db()
+    assert document.indexed_hash != english_hash
+    assert document.index_status == Document.IndexStatus.INDEXED
+    lexemes = _lexemes(document)
+    assert not {"la", "en"} & lexemes
+    assert {"interfaz", "dispon", "aleman"} <= lexemes
+
+
+def test_a_translation_must_link_to_an_original_in_another_language(document):
+    # Given an English original and a Spanish translation of it
+    translation, _ = document_upsert(
+        slug="widgets-es",
+        title="Widgets",
+        body="Los widgets son azules.",
+        language="es",
+        translation_of=document,
+    )
+
+    # Then neither a same-language link nor a translation of a translation is accepted
+    with pytest.raises(ValidationError, match="another language"):
+        document_upsert(slug="widgets-copy", title="W", body="Copy.", translation_of=document)
+    with pytest.raises(ValidationError, match="original"):
+        document_upsert(
+            slug="widgets-pt", title="W", body="Azuis.", language="pt", translation_of=translation
+        )
+    assert not Document.objects.filter(slug__in=["widgets-copy", "widgets-pt"]).exists()
+    # and an original with translations cannot become a translation itself
+    with pytest.raises(ValidationError, match="must stay an original"):
+        document_upsert(slug="widgets", language="de", translation_of=Document.objects.get(slug="free-trial"))
+    document.refresh_from_db()
+    assert (document.language, document.translation_of) == ("en", None)

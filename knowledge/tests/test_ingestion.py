@@ -23,6 +23,22 @@ def test_front_matter_is_parsed_and_removed_from_the_body():
     assert parsed.body == "# Free trial\n\nTry it."
 
 
+def test_front_matter_names_the_language_and_the_original_a_file_translates():
+    parsed = parse_markdown_document(
+        "---\nlanguage: ES\ntranslation_of: free-trial\n---\n# Prueba gratuita\n\nPruébelo.",
+        slug="free-trial-es",
+    )
+    untagged = parse_markdown_document("# Free trial\n\nTry it.", slug="free-trial")
+
+    assert (parsed.language, parsed.translation_of) == ("es", "free-trial")
+    assert (untagged.language, untagged.translation_of) == ("", "")
+
+
+def test_an_unknown_language_makes_the_file_unreadable():
+    with pytest.raises(UnreadableDocument, match="unknown language 'klingon'"):
+        parse_markdown_document("---\nlanguage: klingon\n---\nnuqneH", slug="greeting-tlh")
+
+
 def test_title_falls_back_to_the_first_heading_then_the_slug():
     assert parse_markdown_document("# Billing\ntext", slug="x").title == "Billing"
     assert parse_markdown_document("just text", slug="billing-and-payments").title == "Billing and payments"

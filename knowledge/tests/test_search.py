@@ -6,6 +6,7 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from knowledge import search
+from knowledge.models import Document
 from knowledge.search import bump_search_version, cached_query_embedding, search_knowledge, text_search_query
 from knowledge.services import document_upsert
 
@@ -147,7 +148,7 @@ def test_vector_query_plan_uses_the_hnsw_index(corpus, monkeypatch):
 
 @pytest.mark.parametrize("exact_scan_max_rows", [0, 10_000], ids=["hnsw-iterative", "exact-scan"])
 def test_selective_filter_still_returns_k_results(corpus, monkeypatch, exact_scan_max_rows):
-    # Given a filter that keeps 2 of the ~60 chunks in the test database (demo data included)
+    # Given a filter that keeps 2 of the chunks in the test database (demo data included)
     monkeypatch.setattr(search, "EXACT_SCAN_MAX_ROWS", exact_scan_max_rows)
 
     # When searching for something far from those chunks, with either vector strategy
@@ -249,3 +250,82 @@ def test_query_embeddings_are_shared_through_the_cache(monkeypatch):
     monkeypatch.setattr(search, "embed_query", no_model)
 
     assert cached_query_embedding("  Can I pay in installments?") == pytest.approx(vector)
+
+
+def test_a_search_in_one_language_returns_only_that_languages_chunks_with_the_original_slug():
+    # Given the demo base: English originals and their translations (loaded for the test session)
+    # When a Spanish prospect's question is searched in Spanish
+    results = search_knowledge("¿Puedo pagar el plan anual en cuotas?", k=6, language="es")
+
+    # Then every chunk is from a Spanish document, and cites the English original it translates
+    assert results
+    assert {r.language for r in results} == {"es"}
+    for result in results:
+        original = Document.objects.get(slug=result.document_slug).translation_of
+        assert result.canonical_slug == original.slug
+        assert result.document_slug == f"{original.slug}-es"
+    assert results[0].canonical_slug == "billing-and-payments"
+
+
+def test_a_spanish_question_about_price_finds_the_spanish_pricing_chunk_first():
+    results = search_knowledge("¿Cuánto cuesta el plan Standard por usuario?", k=3, language="es")
+
+    assert results[0].document_slug == "plans-and-pricing-es"
+    assert results[0].canonical_slug == "plans-and-pricing"
+    assert results[0].heading_path == "Planes y precios > Plan Standard"
+    assert "$49" in results[0].text
+
+
+def test_english_search_is_unchanged_by_translations():
+    results = search_knowledge("How much does the Standard plan cost per seat?", k=4)
+
+    assert {r.language for r in results} == {"en"}
+    assert all(r.canonical_slug == r.document_slug for r in results)
+    assert results[0].document_slug == "plans-and-pricing"
+
+
+def test_the_text_leg_parses_the_query_with_the_languages_configuration():
+    spanish = text_search_query("¿Podemos cancelar las suscripciones?", language="es")
+    english = text_search_query("¿Podemos cancelar las suscripciones?")
+
+    # Spanish stems the verb and drops "las"; English keeps the words as they are
+    assert "'cancel'" in spanish
+    assert "'las'" not in spanish
+    assert "'cancelar'" in english
+
+
+@pytest.mark.parametrize("language", ["it", "xx"], ids=["no-documents", "unknown"])
+def test_a_language_without_documents_returns_nothing(language):
+    assert search_knowledge("Quanto costa il piano Standard?", k=4, language=language) == []
+
+
+def test_cached_rankings_are_kept_per_language():
+    # Given a ranking cached for a query in Spanish
+    spanish = search_knowledge("Orbit Analytics", k=3, language="es")
+
+    # When the same query is searched in Portuguese
+    portuguese = search_knowledge("Orbit Analytics", k=3, language="pt")
+
+    # Then it is ranked over Portuguese documents, not served from the Spanish entry
+    assert {r.language for r in spanish} == {"es"}
+    assert {r.language for r in portuguese} == {"pt"}
+
+
+def test_search_api_searches_the_requested_language(api_client):
+    response = api_client.get(
+        "/api/knowledge/search", {"q": "¿Tienen soporte en portugués?", "k": 3, "language": "pt"}
+    )
+
+    assert response.status_code == 200
+    data = response.json()
+    assert data["language"] == "pt"
+    assert data["results"][0]["document"] == "languages-pt"
+    assert data["results"][0]["canonical_slug"] == "languages"
+    assert {row["language"] for row in data["results"]} == {"pt"}
+
+
+def test_search_api_rejects_an_unknown_language(api_client):
+    response = api_client.get("/api/knowledge/search", {"q": "hola", "language": "xx"})
+
+    assert response.status_code == 400
+    assert "language" in response.json()

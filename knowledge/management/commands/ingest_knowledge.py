@@ -11,7 +11,8 @@ from knowledge.services import documents_ingest
 
 class Command(BaseCommand):
     help = (
-        "Upsert knowledge documents from files; the slug is the file name without extension. "
+        "Upsert knowledge documents from files; the slug is the file name without extension. Markdown "
+        "front matter may set title, category, tags, language and translation_of (the original's slug). "
         "Unreadable or empty files are reported and skipped; the rest are imported."
     )
 
