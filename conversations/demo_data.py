@@ -22,6 +22,7 @@ DEMO_FILE = DEMO_DIR / "intents.json"
 EXAMPLES_DIR = DEMO_DIR / "intent_examples"
 POLICY_FIELDS = (
     "priority_class",
+    "plausible_when_angry",
     "updates_crm",
     "schedules_follow_up",
     "sentiment_override",

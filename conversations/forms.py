@@ -59,6 +59,7 @@ class IntentAdminForm(forms.ModelForm):
             "updates_crm",
             "schedules_follow_up",
             "sentiment_override",
+            "plausible_when_angry",
             "answer_source",
             "knowledge_categories",
             "standing_queries",

@@ -92,6 +92,11 @@ class Intent(models.Model):
         blank=True,
         help_text="A mood this intent always carries (a complaint is negative however politely put).",
     )
+    plausible_when_angry = models.BooleanField(
+        default=True,
+        help_text="Whether an angry message can have this intent. An unhappy prospect is not greeting, "
+        "buying or asking for a demo: when the tone is angry, intents with this off are ruled out.",
+    )
     answer_source = models.CharField(
         max_length=10, choices=AnswerSource.choices, default=AnswerSource.KNOWLEDGE
     )

@@ -20,7 +20,7 @@ from conversations.agent.drafting import (
 from conversations.agent.entities import extract_entities
 from conversations.agent.evidence import Evidence
 from conversations.agent.phrases import join_list, name_values, phrase
-from conversations.agent.policy import COMPLAINT, NOT_INTERESTED, IntentPolicy
+from conversations.agent.policy import COMPLAINT, NOT_INTERESTED, UNHAPPY_SKIPPED_CATEGORIES, IntentPolicy
 from conversations.agent.risks import RiskKind
 from conversations.models import Intent
 from knowledge.languages import DEFAULT_LANGUAGE
@@ -59,6 +59,9 @@ def opening(
         if policy.name == COMPLAINT or evidence.tone.service_failure:
             return phrase("apology_opener", language, **names)
         return phrase("negative_opener", language, **names)
+    if evidence.risks:
+        # A request we must refuse is no occasion for "That's fantastic!".
+        return phrase("neutral_opener", language, **names)
     template = policy.frame(language).get("opener")
     return template.format(**names) if template else phrase("neutral_opener", language, **names)
 
@@ -97,13 +100,19 @@ def compose_reply(
             MIN_SENTENCE_SIMILARITY if language == DEFAULT_LANGUAGE else MIN_SIMILARITY_OTHER_LANGUAGES
         )
         used: set[str] = set()
+        unhappy = evidence.tone.angry or evidence.tone.is_complaint
         if evidence.unknown_terms:
             topic = join_list([display_term(term) for term in evidence.unknown_terms], language)
             body.append(phrase("unknown_answer", language, topic=topic))
         for question in evidence.questions:
+            knowledge = [
+                result
+                for result in question.knowledge
+                if not (unhappy and result.category in UNHAPPY_SKIPPED_CATEGORIES)
+            ]
             picked = select_sentences(
                 question.vector,
-                question.knowledge,
+                knowledge,
                 # With several questions, what one names must not pull another's answer its way.
                 entities=extract_entities(question.text) if len(evidence.questions) > 1 else entities,
                 max_sentences=per_question,
@@ -111,7 +120,7 @@ def compose_reply(
                 exclude=used,
                 min_similarity=threshold,
             )
-            picked = with_short_section(picked, question.knowledge, exclude=used)
+            picked = with_short_section(picked, knowledge, exclude=used)
             if not picked and not question.unknown_terms:
                 unanswered.append(question.text)
             for sentence, chunk_id in picked:

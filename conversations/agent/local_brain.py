@@ -43,12 +43,12 @@ def key_points_for(turn: TurnInput, entities: list[str], prospect: ProspectRecor
 def _intent(evidence: Evidence, policies: dict[str, IntentPolicy]) -> tuple[str, float, str]:
     """(intent, confidence, why) from the classifier, overridden by an unmistakable complaint.
 
-    An unhappy message is not a buying signal: intents whose policy makes them positive are ruled
-    out when the tone is negative.
+    An angry message is not a greeting, a buying signal or a demo request: intents whose policy says
+    they are not plausible when angry are ruled out when the tone is.
     """
     prediction = evidence.prediction
     if evidence.tone.angry or evidence.tone.is_complaint:
-        plausible = {name for name, policy in policies.items() if policy.sentiment_override != "positive"}
+        plausible = {name for name, policy in policies.items() if policy.plausible_when_angry}
         prediction = restrict_prediction(prediction, plausible)
     if evidence.tone.is_complaint and prediction.intent != COMPLAINT and COMPLAINT in policies:
         markers = ", ".join(repr(marker) for marker in evidence.tone.markers[:3])

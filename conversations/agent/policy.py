@@ -25,6 +25,9 @@ GREETING = "greeting"
 NOT_INTERESTED = "not_interested"
 PRICING_INQUIRY = "pricing_inquiry"
 REFERENCED_INTENTS = (COMPLAINT, GREETING, NOT_INTERESTED, PRICING_INQUIRY)
+# Knowledge an angry prospect is not sent: a demo pitch to someone complaining about sales follow-ups
+# reads as not listening. A person may still offer one.
+UNHAPPY_SKIPPED_CATEGORIES = ("meetings",)
 HOT_LEAD_SCORE = 80
 QUALIFIED_LEAD_SCORE = 60
 # A draft shorter than this is too short to tell its language; it is not checked.
@@ -42,6 +45,7 @@ class IntentPolicy:
     updates_crm: bool = False
     schedules_follow_up: bool = False
     sentiment_override: str = ""
+    plausible_when_angry: bool = True
     answer_source: str = Intent.AnswerSource.KNOWLEDGE
     knowledge_categories: tuple[str, ...] = ()
     standing_queries: dict[str, str] = field(default_factory=dict)
@@ -65,6 +69,7 @@ def intent_policies() -> dict[str, IntentPolicy]:
         "updates_crm",
         "schedules_follow_up",
         "sentiment_override",
+        "plausible_when_angry",
         "answer_source",
         "knowledge_categories",
         "standing_queries",

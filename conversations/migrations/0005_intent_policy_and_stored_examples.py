@@ -10,6 +10,7 @@ from django.db import migrations, models
 DEMO_INTENTS = Path(__file__).resolve().parent.parent / "demo" / "intents.json"
 POLICY_FIELDS = (
     "priority_class",
+    "plausible_when_angry",
     "updates_crm",
     "schedules_follow_up",
     "sentiment_override",
@@ -39,6 +40,11 @@ class Migration(migrations.Migration):
             model_name='intent',
             name='answer_source',
             field=models.CharField(choices=[('knowledge', 'Needs a knowledge-base answer (flag the turn when none is found)'), ('optional', 'Uses the knowledge base when it helps'), ('none', 'Answered without the knowledge base')], default='knowledge', max_length=10),
+        ),
+        migrations.AddField(
+            model_name='intent',
+            name='plausible_when_angry',
+            field=models.BooleanField(default=True, help_text='Whether an angry message can have this intent. An unhappy prospect is not greeting, buying or asking for a demo: when the tone is angry, intents with this off are ruled out.'),
         ),
         migrations.AddField(
             model_name='intent',
