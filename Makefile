@@ -7,7 +7,7 @@ PORT ?= 8000
 # `make eval` runs every bundled dataset; DATASET=path-or-name runs only that one.
 DATASET ?=
 
-.PHONY: install services migrate demo run test lint format eval worker redis bench db-stop clean
+.PHONY: install services migrate demo run test lint format eval worker redis bench bench-turns db-stop clean
 
 $(VENV)/.installed: requirements.txt
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -69,6 +69,9 @@ worker: migrate  ## a Celery worker (CELERY_BROKER_URL, default the local Redis 
 redis: services  ## a local Redis on 127.0.0.1:6379 (data under var/redis), for the broker and cache
 	mkdir -p var/redis
 	redis-cli -p 6379 ping >/dev/null 2>&1 || redis-server --port 6379 --bind 127.0.0.1 --dir var/redis --daemonize yes
+
+bench-turns: migrate  ## turns/s and latency through gunicorn, unique messages (TURNS, CONCURRENCY)
+	$(PY) manage.py bench_turns --turns $${TURNS:-400} --concurrency $${CONCURRENCY:-8}
 
 bench: migrate  ## knowledge search benchmark on a synthetic corpus in a scratch schema
 	$(PY) manage.py bench_search --chunks $${CHUNKS:-100000} --queries $${QUERIES:-200}

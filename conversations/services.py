@@ -123,6 +123,7 @@ def turn_answer(
             conversation=conversation,
             message=message,
             intent=result.intent,
+            language=result.language,
             sentiment=result.sentiment,
             entities=result.entities,
             key_points=result.key_points,

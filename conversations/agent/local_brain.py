@@ -15,7 +15,13 @@ from conversations.agent.classifier import CONTEXT_CONFIDENCE, is_short_affirmat
 from conversations.agent.composition import compose_reply
 from conversations.agent.entities import extract_entities
 from conversations.agent.evidence import Evidence
-from conversations.agent.policy import COMPLAINT, NOT_INTERESTED, UNKNOWN_INTENT_POLICY, IntentPolicy
+from conversations.agent.policy import (
+    COMPLAINT,
+    NOT_INTERESTED,
+    PRICING_INQUIRY,
+    UNKNOWN_INTENT_POLICY,
+    IntentPolicy,
+)
 from conversations.agent.quoting import quote_sentences
 from conversations.agent.sentiment import classify_sentiment
 from conversations.agent.types import TurnInput
@@ -100,7 +106,8 @@ class LocalBrain:
             entities=entities,
             first_name=prospect.first_name if prospect else "",
             quote_sentences=quote_sentences(quote, evidence.language.code) if quote else [],
-            asked_for_seats=bool(quote and quote.asks_for_seats),
+            # Only a price question needs the head count; a comparison naming a plan does not.
+            asked_for_seats=bool(quote and quote.asks_for_seats and intent == PRICING_INQUIRY),
             language_has_knowledge=evidence.has_language_knowledge,
         )
         reasoning = [why, f"Sentiment {sentiment} (VADER {evidence.tone.compound:+.2f}, tone markers)."]

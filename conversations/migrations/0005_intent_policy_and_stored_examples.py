@@ -42,6 +42,11 @@ class Migration(migrations.Migration):
             field=models.CharField(choices=[('knowledge', 'Needs a knowledge-base answer (flag the turn when none is found)'), ('optional', 'Uses the knowledge base when it helps'), ('none', 'Answered without the knowledge base')], default='knowledge', max_length=10),
         ),
         migrations.AddField(
+            model_name='analysisresult',
+            name='language',
+            field=models.CharField(default='en', help_text='The language the prospect wrote in.', max_length=8),
+        ),
+        migrations.AddField(
             model_name='intent',
             name='plausible_when_angry',
             field=models.BooleanField(default=True, help_text='Whether an angry message can have this intent. An unhappy prospect is not greeting, buying or asking for a demo: when the tone is angry, intents with this off are ruled out.'),
