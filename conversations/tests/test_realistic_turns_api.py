@@ -89,7 +89,9 @@ def test_a_message_in_a_language_without_knowledge_gets_a_holding_reply_and_a_fl
 
 
 def test_an_angry_threat_to_cancel_is_escalated_with_an_apology(api_client):
-    message = "This is the third time I write. Nobody has answered about our invoice. Get me a manager or we cancel."
+    message = "This is the third time I write. Nobody has answered about our invoice. " + (
+        "Get me a manager or we cancel."
+    )
 
     body = post(api_client, {"current_prospect_message": message, "prospect_id": "prospect_004"})
 
