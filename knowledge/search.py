@@ -49,7 +49,6 @@ LEXEME_RE = re.compile(r"'((?:[^']|'')+)'")
 WEBSEARCH_SYNTAX_RE = re.compile(r'"|(?:^|\s)-\w|\sOR\s')
 SEARCH_VERSION_KEY = "knowledge:search-version"
 SEARCH_CACHE_TIMEOUT = 300
-QUERY_EMBEDDING_CACHE_TIMEOUT = 7 * 24 * 3600
 
 
 @dataclass
@@ -111,19 +110,6 @@ def bump_search_version() -> None:
         cache.incr(SEARCH_VERSION_KEY)
     except ValueError:
         cache.set(SEARCH_VERSION_KEY, 2, timeout=None)
-
-
-def cached_query_embedding(query: str) -> list[float]:
-    """``embed_query`` behind the shared Django cache, so every process reuses a query's vector."""
-    text = query.strip()
-    key = f"knowledge:query-embedding:{_digest(embedding_model_name(), text)}"
-    packed = cache.get(key)
-    if packed is not None:
-        return array("f", packed).tolist()
-    vector = embed_query(text)
-    # float32 bytes: the model's own precision, a quarter of a pickled list of floats.
-    cache.set(key, array("f", vector).tobytes(), timeout=QUERY_EMBEDDING_CACHE_TIMEOUT)
-    return vector
 
 
 def _filter_sql(
@@ -355,7 +341,7 @@ def _rank(
     limit = max(CANDIDATES, k * 4)
     vector = text = preferred = _Candidates()
     if mode in ("hybrid", "vector"):
-        query_vector = query_vector or cached_query_embedding(query)
+        query_vector = query_vector or embed_query(query)
         vector = _vector_candidates(query_vector, where, params, limit)
     if mode in ("hybrid", "text"):
         text = _text_candidates(query, where, params, limit, language)

@@ -7,7 +7,7 @@ from django.test.utils import CaptureQueriesContext
 
 from knowledge import search
 from knowledge.models import Document
-from knowledge.search import bump_search_version, cached_query_embedding, search_knowledge, text_search_query
+from knowledge.search import bump_search_version, search_knowledge, text_search_query
 from knowledge.services import document_upsert
 
 pytestmark = pytest.mark.django_db
@@ -239,17 +239,6 @@ def test_cached_ranking_of_a_deactivated_document_is_not_served(corpus):
 
     assert "zx-parrots" not in {r.document_slug for r in results}
     assert results
-
-
-def test_query_embeddings_are_shared_through_the_cache(monkeypatch):
-    vector = cached_query_embedding("Can I pay in installments?")
-
-    def no_model(text):
-        raise AssertionError("embedded again")
-
-    monkeypatch.setattr(search, "embed_query", no_model)
-
-    assert cached_query_embedding("  Can I pay in installments?") == pytest.approx(vector)
 
 
 def test_a_search_in_one_language_returns_only_that_languages_chunks_with_the_original_slug():
