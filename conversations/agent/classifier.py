@@ -129,7 +129,10 @@ class IntentPrediction:
         return ranked[1] if len(ranked) > 1 else ("", 0.0)
 
 
-class _ExampleIndex:
+class IntentIndex:
+    """The active intents' stored example embeddings and calibration, as of one version. Take it once
+    per turn (``intent_index()`` checks it is current with a query) and pass it along."""
+
     def __init__(
         self,
         version: tuple,
@@ -151,7 +154,7 @@ class _ExampleIndex:
         return (self.languages == DEFAULT_LANGUAGE) | (self.languages == language)
 
 
-_index: _ExampleIndex | None = None
+_index: IntentIndex | None = None
 _index_lock = threading.Lock()
 
 
@@ -250,7 +253,7 @@ def _stored_examples(model: str) -> list[tuple[str, list[float], bool, str]]:
     return list(rows)
 
 
-def _example_index() -> _ExampleIndex:
+def intent_index() -> IntentIndex:
     """The stored example embeddings, reloaded when staff edit an intent (or the model changes)."""
     global _index
     version = _intents_version()
@@ -276,17 +279,17 @@ def _example_index() -> _ExampleIndex:
                 *leave_one_out_margins(matrix, label_array, is_example, len(names), languages)
             )
         # The version is read again: the lazy sync above may have added rows.
-        _index = _ExampleIndex(_intents_version(), names, label_array, matrix, calibration, languages)
+        _index = IntentIndex(_intents_version(), names, label_array, matrix, calibration, languages)
         return _index
 
 
 def intent_calibration() -> Calibration:
     """The margin-to-probability curve in use for the active intents."""
-    return _example_index().calibration
+    return intent_index().calibration
 
 
 def _scores(
-    index: _ExampleIndex, message_vector: list[float], language: str = DEFAULT_LANGUAGE
+    index: IntentIndex, message_vector: list[float], language: str = DEFAULT_LANGUAGE
 ) -> dict[str, float]:
     if not index.names:
         return {}
@@ -296,15 +299,17 @@ def _scores(
     return {name: float(scores[label]) for label, name in enumerate(index.names)}
 
 
-def score_prediction(message_vector: list[float], *, language: str = DEFAULT_LANGUAGE) -> IntentPrediction:
+def score_prediction(
+    message_vector: list[float], *, language: str = DEFAULT_LANGUAGE, index: IntentIndex | None = None
+) -> IntentPrediction:
     """The intent of a text read on its own (no conversation context)."""
-    index = _example_index()
+    index = index or intent_index()
     return _knn_prediction(_scores(index, message_vector, language), index.calibration)
 
 
 def score_intents(message_vector: list[float]) -> dict[str, float]:
     """Score every active intent for a message embedding: mean cosine of its closest examples."""
-    return _scores(_example_index(), message_vector)
+    return _scores(intent_index(), message_vector)
 
 
 def offered_intent(agent_message: str) -> str | None:
@@ -354,12 +359,14 @@ def _knn_prediction(scores: dict[str, float], calibration: Calibration) -> Inten
     return IntentPrediction(best_name, round(confidence, 4), scores, "knn")
 
 
-def restrict_prediction(prediction: IntentPrediction, allowed: set[str]) -> IntentPrediction:
+def restrict_prediction(
+    prediction: IntentPrediction, allowed: set[str], *, index: IntentIndex | None = None
+) -> IntentPrediction:
     """The best of the ``allowed`` intents, with its confidence from its margin over the others."""
     scores = {name: score for name, score in prediction.scores.items() if name in allowed}
     if not scores or prediction.intent in scores:
         return prediction
-    restricted = _knn_prediction(scores, _example_index().calibration)
+    restricted = _knn_prediction(scores, (index or intent_index()).calibration)
     return replace(restricted, scores=prediction.scores, method=prediction.method, anchor=prediction.anchor)
 
 
@@ -376,6 +383,7 @@ def classify_intent(
     earlier_prospect_messages: Sequence[str] = (),
     focus_vectors: Sequence[list[float]] = (),
     language: str = DEFAULT_LANGUAGE,
+    index: IntentIndex | None = None,
 ) -> IntentPrediction:
     """Predict the intent of a prospect message, reading short replies against what came before.
 
@@ -383,7 +391,7 @@ def classify_intent(
     first. ``focus_vectors`` are embeddings of the message's main question: in a long message its
     greetings and context dilute the whole text's embedding, so the question's scores are averaged in.
     """
-    index = _example_index()  # once per turn: checking it is current costs a query
+    index = index or intent_index()
     scores = _scores(index, message_vector, language)
     if focus_vectors:
         focused = [_scores(index, vector, language) for vector in focus_vectors]

@@ -13,9 +13,11 @@ from dataclasses import dataclass, field
 from django.conf import settings
 
 from conversations.agent.classifier import (
+    IntentIndex,
     IntentPrediction,
     classify_intent,
     follow_up_anchor,
+    intent_index,
     is_short_affirmative,
     score_prediction,
 )
@@ -72,6 +74,7 @@ class Evidence:
     tone: Tone
     risks: list[Risk]
     prediction: IntentPrediction
+    index: IntentIndex
     message_vector: list[float]
     questions: list[QuestionEvidence]
     standing: dict[str, StandingAnswer]
@@ -173,6 +176,7 @@ def _questions(
     *,
     language: str,
     policies: dict[str, IntentPolicy],
+    index: IntentIndex,
     tool_log: list[ToolCall],
 ) -> list[QuestionEvidence]:
     texts = split_questions(turn.message)
@@ -191,7 +195,7 @@ def _questions(
     questions = []
     for text in texts:
         vector = embed_query(text)
-        own = score_prediction(vector, language=language)
+        own = score_prediction(vector, language=language, index=index)
         # A short question's intent is a weak guess; ranking its intent's categories first would
         # let a wrong guess push the right document out.
         trusted = own.confidence >= QUESTION_CATEGORY_CONFIDENCE
@@ -227,6 +231,7 @@ def gather_evidence(turn: TurnInput, *, crm: CRMClient, policies: dict[str, Inte
     for risk in risks:
         reasoning.append(f"Risky request: {risk.reason}.")
 
+    index = intent_index()  # once per turn: checking that it is current costs a query
     message_vector = embed_query(turn.message)
     # In a long message, greetings and context dilute the whole text's embedding.
     lead = main_question(turn.message) if len(turn.message.split()) > FOCUS_MIN_WORDS else ""
@@ -237,6 +242,7 @@ def gather_evidence(turn: TurnInput, *, crm: CRMClient, policies: dict[str, Inte
         earlier_prospect_messages=earlier,
         focus_vectors=[embed_query(lead)] if lead else [],
         language=language.code,
+        index=index,
     )
 
     prospect, crm_ok = None, True
@@ -249,7 +255,13 @@ def gather_evidence(turn: TurnInput, *, crm: CRMClient, policies: dict[str, Inte
         reasoning.append("No prospect id: no CRM lookup.")
 
     questions = _questions(
-        turn, prediction, message_vector, language=language.code, policies=policies, tool_log=tool_log
+        turn,
+        prediction,
+        message_vector,
+        language=language.code,
+        policies=policies,
+        index=index,
+        tool_log=tool_log,
     )
     if len(questions) > 1:
         reasoning.append(f"{len(questions)} questions: " + " | ".join(q.text[:60] for q in questions) + ".")
@@ -277,6 +289,7 @@ def gather_evidence(turn: TurnInput, *, crm: CRMClient, policies: dict[str, Inte
         tone=tone,
         risks=risks,
         prediction=prediction,
+        index=index,
         message_vector=message_vector,
         questions=questions,
         standing=standing,

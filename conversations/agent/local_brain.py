@@ -55,7 +55,7 @@ def _intent(evidence: Evidence, policies: dict[str, IntentPolicy]) -> tuple[str,
     prediction = evidence.prediction
     if evidence.tone.angry or evidence.tone.is_complaint:
         plausible = {name for name, policy in policies.items() if policy.plausible_when_angry}
-        prediction = restrict_prediction(prediction, plausible)
+        prediction = restrict_prediction(prediction, plausible, index=evidence.index)
     if evidence.tone.is_complaint and prediction.intent != COMPLAINT and COMPLAINT in policies:
         markers = ", ".join(repr(marker) for marker in evidence.tone.markers[:3])
         # No data measures the tone rule, so its confidence is the context rules' stated prior.
