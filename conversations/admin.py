@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING, TypedDict
 
 from django.contrib import admin
 from django.db.models import Count, QuerySet
@@ -20,9 +21,16 @@ from conversations.models import (
     TurnRequest,
 )
 
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
 
 def _pretty_json(value: object) -> str:
     return format_html("<pre style='white-space: pre-wrap'>{}</pre>", json.dumps(value, indent=2))
+
+
+class _MessageTotal(TypedDict):
+    message_total: int
 
 
 class ReadOnlyInlineMixin:
@@ -124,7 +132,7 @@ class ConversationAdmin(admin.ModelAdmin):
         return queryset.distinct(), False
 
     @admin.display(description="messages", ordering="message_total")
-    def message_count(self, obj: Conversation) -> int:
+    def message_count(self, obj: WithAnnotations[Conversation, _MessageTotal]) -> int:
         return obj.message_total
 
 

@@ -25,7 +25,7 @@ class PlaygroundForm(forms.Form):
     )
 
 
-class LinesField(forms.CharField):
+class LinesField(forms.Field):
     """A list of strings edited as one string per line."""
 
     widget = forms.Textarea(attrs={"rows": 12, "cols": 100})
@@ -36,7 +36,7 @@ class LinesField(forms.CharField):
         return value
 
     def to_python(self, value: object) -> list[str]:
-        text = super().to_python(value)
+        text = "" if value in self.empty_values else str(value)
         return [line.strip() for line in text.splitlines() if line.strip()]
 
 

@@ -46,15 +46,10 @@ def _history_before(message: Message) -> list[HistoryMessage]:
     return [HistoryMessage(sender=sender, content=content, timestamp=ts) for sender, content, ts in earlier]
 
 
-def _with_timestamps(history: list[HistoryMessage], before: datetime) -> list[HistoryMessage]:
-    """Give undated history messages increasing timestamps just before ``before``, keeping their order."""
+def _timestamps(history: list[HistoryMessage], before: datetime) -> list[datetime]:
+    """The history's timestamps: undated messages get increasing ones just before ``before``, in order."""
     count = len(history)
-    return [
-        item
-        if item.timestamp
-        else HistoryMessage(item.sender, item.content, before - timedelta(seconds=count - i))
-        for i, item in enumerate(history)
-    ]
+    return [item.timestamp or before - timedelta(seconds=count - i) for i, item in enumerate(history)]
 
 
 def _log_interaction(prospect_id: str, conversation_id: int, message: str, result: TurnResult) -> None:
@@ -88,11 +83,10 @@ def turn_receive(
     else:
         prospect = Prospect.objects.filter(external_id=prospect_id).first() if prospect_id else None
         conversation = Conversation.objects.create(prospect=prospect, external_prospect_id=prospect_id or "")
+        items = list(history or [])
         Message.objects.bulk_create(
-            Message(
-                conversation=conversation, sender=item.sender, content=item.content, timestamp=item.timestamp
-            )
-            for item in _with_timestamps(list(history or []), received_at)
+            Message(conversation=conversation, sender=item.sender, content=item.content, timestamp=timestamp)
+            for item, timestamp in zip(items, _timestamps(items, received_at), strict=True)
         )
     return Message.objects.create(
         conversation=conversation, sender=Message.Sender.PROSPECT, content=message, timestamp=received_at

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,6 @@ def load_demo_prospects(*, reset: bool = False) -> DemoLoadReport:
             Prospect.objects.create(external_id=external_id, **fields)
         elif differs and reset:
             Prospect.objects.filter(pk=existing.pk).update(**fields)
-            transaction.on_commit(lambda external_id=external_id: invalidate_prospect_cache(external_id))
+            transaction.on_commit(partial(invalidate_prospect_cache, external_id))
         report.record(external_id, created=existing is None, differs=differs, reset=reset)
     return report

@@ -163,6 +163,10 @@ def _mean_or_none(values: Iterable[float]) -> float | None:
     return _mean(values) if values else None
 
 
+def _round_or_none(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)
+
+
 def accuracy(pairs: Iterable[tuple[str, str]]) -> float:
     """Share of (expected, predicted) pairs that are equal."""
     return _mean(float(expected == predicted) for expected, predicted in pairs)
@@ -406,4 +410,4 @@ def summarize(
         "latency_p50_ms": percentile(latencies, 50),
         "latency_p95_ms": percentile(latencies, 95),
     }
-    return {name: None if metrics[name] is None else round(metrics[name], 4) for name in METRIC_NAMES}
+    return {name: _round_or_none(metrics[name]) for name in METRIC_NAMES}

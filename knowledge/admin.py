@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, TypedDict
+
 from django.contrib import admin, messages
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
@@ -9,6 +11,13 @@ from django.http import HttpRequest
 from knowledge.indexing import index_progress
 from knowledge.models import Chunk, Document
 from knowledge.services import document_save, schedule_reindex
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+
+class _ChunkTotal(TypedDict):
+    chunk_total: int
 
 
 class ChunkInline(admin.TabularInline):
@@ -71,7 +80,7 @@ class DocumentAdmin(admin.ModelAdmin):
         return super().get_queryset(request).annotate(chunk_total=Count("chunks"))
 
     @admin.display(description="chunks", ordering="chunk_total")
-    def chunk_count(self, obj: Document) -> int:
+    def chunk_count(self, obj: WithAnnotations[Document, _ChunkTotal]) -> int:
         return obj.chunk_total
 
     def changelist_view(self, request: HttpRequest, extra_context: dict | None = None):

@@ -13,7 +13,9 @@ import statistics
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from time import perf_counter
+from typing import Literal
 
 import numpy as np
 from django.db import connection, transaction
@@ -24,6 +26,7 @@ from knowledge.languages import DEFAULT_LANGUAGE
 from knowledge.models import EMBEDDING_DIMENSIONS
 from knowledge.search import (
     CANDIDATES,
+    SearchMode,
     bump_search_version,
     filtered_chunk_count,
     search_knowledge,
@@ -44,6 +47,8 @@ WIDE_CATEGORY = "bench-wide"  # every 5th document: 20% of the rows, takes the H
 # In every chunk: a lexeme the common-lexeme filter must drop, as a product's own name would be.
 FILLER = ("orbit", "team", "plan", "account", "feature", "support", "report", "data", "setting")
 EF_SWEEP = (40, 64, 100, 160)
+BENCH_MODES: tuple[SearchMode, ...] = ("vector", "text", "hybrid")
+VECTOR_STRATEGIES: tuple[Literal["exact", "hnsw"], ...] = ("exact", "hnsw")
 SYLLABLES = [c + v for c in "bdfgklmnprstvz" for v in "aeiou"]
 
 
@@ -222,8 +227,8 @@ def _load(rng: np.random.Generator, chunks: int) -> _Corpus:
                 words = rng.choice(vocabularies[c], size=14)
                 heading = f"Document {i // CHUNKS_PER_DOCUMENT} > {words[0]} {words[1]}"
                 text = " ".join([*words[2:], *rng.choice(FILLER, size=4), "orbit"])
-                row = (i + 1, i // CHUNKS_PER_DOCUMENT + 1, i % CHUNKS_PER_DOCUMENT, heading, text)
-                copy.write_row((*row, vector_format % tuple(vector), model, now))
+                chunk_row = (i + 1, i // CHUNKS_PER_DOCUMENT + 1, i % CHUNKS_PER_DOCUMENT, heading, text)
+                copy.write_row((*chunk_row, vector_format % tuple(vector), model, now))
     return _Corpus(centroids, vocabularies, documents)
 
 
@@ -305,7 +310,7 @@ def run_benchmark(
         where = "d.is_active AND c.embedding_model = %s AND d.language = %s"
         params = [embedding_model_name(), DEFAULT_LANGUAGE]
 
-        def search(i: int, mode: str, **filters: object) -> list[int]:
+        def search(i: int, mode: SearchMode, category: str | None = None) -> list[int]:
             # Caching off, and no per-document cap, so recall compares like with like.
             results = search_knowledge(
                 texts[i],
@@ -314,12 +319,12 @@ def run_benchmark(
                 query_vector=vectors[i],
                 max_per_document=None,
                 use_cache=False,
-                **filters,
+                category=category,
             )
             return [r.chunk_id for r in results]
 
         # Warm the per-version caches (common lexemes, filter sizes) and the buffer cache.
-        for mode in ("vector", "text", "hybrid"):
+        for mode in BENCH_MODES:
             for i in range(min(5, queries)):
                 search(i, mode)
                 search(i, mode, category=RARE_CATEGORY)
@@ -327,15 +332,15 @@ def run_benchmark(
 
         say("measuring unfiltered search")
         found: list[list[int]] = []
-        for mode in ("vector", "text", "hybrid"):
+        for mode in BENCH_MODES:
             timings = []
             for i in range(queries):
-                elapsed, ids = _timed(lambda i=i, mode=mode: search(i, mode))
+                elapsed, ids = _timed(partial(search, i, mode))
                 timings.append(elapsed)
                 if mode == "vector":
                     found.append(ids)
             report.latency[mode] = Latency.of(timings)
-        exact = [_timed(lambda v=v: _exact_ids(v, where=where, params=params, k=k)) for v in vectors]
+        exact = [_timed(partial(_exact_ids, v, where=where, params=params, k=k)) for v in vectors]
         truth = [ids for _, ids in exact]
         report.exact_latency = Latency.of([elapsed for elapsed, _ in exact])
         report.recall = _recall(found, truth, k)
@@ -344,8 +349,14 @@ def run_benchmark(
         for ef in EF_SWEEP:
             runs = [
                 _timed(
-                    lambda v=v, ef=ef: vector_candidates(
-                        v, where=where, params=params, limit=CANDIDATES, strategy="hnsw", ef_search=ef
+                    partial(
+                        vector_candidates,
+                        v,
+                        where=where,
+                        params=params,
+                        limit=CANDIDATES,
+                        strategy="hnsw",
+                        ef_search=ef,
                     )
                 )
                 for v in vectors
@@ -356,7 +367,7 @@ def run_benchmark(
         say("measuring filtered search")
         for category in (RARE_CATEGORY, WIDE_CATEGORY):
             f_where, f_params = f"{where} AND d.category = %s", [*params, category]
-            runs = [_timed(lambda i=i, c=category: search(i, "vector", category=c)) for i in range(queries)]
+            runs = [_timed(partial(search, i, "vector", category=category)) for i in range(queries)]
             f_truth = [_exact_ids(v, where=f_where, params=f_params, k=k) for v in vectors]
             counts = [len(ids) for _, ids in runs]
             report.filtered.append(
@@ -371,11 +382,16 @@ def run_benchmark(
                 )
             )
             # Both vector strategies, raw, side by side: what EXACT_SCAN_MAX_ROWS is chosen from.
-            for strategy in ("exact", "hnsw"):
+            for strategy in VECTOR_STRATEGIES:
                 runs = [
                     _timed(
-                        lambda v=v, s=strategy, w=f_where, p=f_params: vector_candidates(
-                            v, where=w, params=p, limit=CANDIDATES, strategy=s
+                        partial(
+                            vector_candidates,
+                            v,
+                            where=f_where,
+                            params=f_params,
+                            limit=CANDIDATES,
+                            strategy=strategy,
                         )
                     )
                     for v in vectors

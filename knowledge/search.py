@@ -12,6 +12,7 @@ import re
 from array import array
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Literal
 
 from django.core.cache import cache
@@ -101,7 +102,8 @@ def _digest(*parts: object) -> str:
 
 def search_version() -> int:
     """A counter bumped whenever the indexed chunks change; part of every derived cache key."""
-    return cache.get_or_set(SEARCH_VERSION_KEY, 1, timeout=None)
+    # The key only ever holds a positive int; the cache API types a missing value as None.
+    return cache.get_or_set(SEARCH_VERSION_KEY, 1, timeout=None) or 1
 
 
 def bump_search_version() -> None:
@@ -216,11 +218,11 @@ def vector_candidates(
     with transaction.atomic(), connection.cursor() as cursor:
         if strategy == "hnsw":
             cursor.execute(hnsw_settings_sql(), [str(max(ef_search, limit)), str(HNSW_MAX_SCAN_TUPLES)])
-        sql_params = {"vector_literal": literal, "limit": limit}
-        cursor.execute(*vector_search_sql(where, params, exact=strategy == "exact", **sql_params))
+        exact = strategy == "exact"
+        cursor.execute(*vector_search_sql(where, params, vector_literal=literal, limit=limit, exact=exact))
         rows = cursor.fetchall()
         if expected is not None and strategy == "hnsw" and len(rows) < expected:
-            cursor.execute(*vector_search_sql(where, params, exact=True, **sql_params))
+            cursor.execute(*vector_search_sql(where, params, vector_literal=literal, limit=limit, exact=True))
             rows = cursor.fetchall()
     # relaxed_order may return rows slightly out of order; rank by the exact similarity.
     rows.sort(key=lambda row: row[2], reverse=True)
@@ -343,12 +345,12 @@ def _rank(
     if mode in ("hybrid", "vector"):
         query_vector = query_vector or embed_query(query)
         vector = _vector_candidates(query_vector, where, params, limit)
+        if mode == "hybrid" and prefer_categories:
+            preferred = _vector_candidates(
+                query_vector, f"{where} AND d.category = ANY(%s)", [*params, list(prefer_categories)], limit
+            )
     if mode in ("hybrid", "text"):
         text = _text_candidates(query, where, params, limit, language)
-    if mode == "hybrid" and prefer_categories:
-        preferred = _vector_candidates(
-            query_vector, f"{where} AND d.category = ANY(%s)", [*params, list(prefer_categories)], limit
-        )
 
     if mode == "vector":
         scores = dict(vector.similarity)
@@ -460,11 +462,21 @@ def search_knowledge(
     if not query or k <= 0 or language not in LANGUAGES:
         return []
     where, params = _filter_sql(category, tags, document, language)
-    options = {"k": k, "mode": mode, "where": where, "params": params, "max_per_document": max_per_document}
-    options |= {"query_vector": query_vector, "prefer_categories": prefer_categories, "language": language}
-    filters = {"category": category, "tags": tags, "document": document, "language": language}
+    rank = partial(
+        _rank,
+        query,
+        k=k,
+        mode=mode,
+        where=where,
+        params=params,
+        language=language,
+        max_per_document=max_per_document,
+        query_vector=query_vector,
+        prefer_categories=prefer_categories,
+    )
+    hydrate = partial(_hydrate, category=category, tags=tags, document=document, language=language)
     if not use_cache:
-        return _hydrate(_rank(query, **options), **filters) or []
+        return hydrate(rank()) or []
 
     # Everything that shapes the ranking is in the key (the language through ``where``/``params``, a
     # supplied vector only where it is used); the version makes any reindex start from an empty cache.
@@ -474,9 +486,9 @@ def search_knowledge(
     hits = cache.get(key)
     if hits is not None:
         # Chunk text is loaded fresh, so a cached ranking never shows content that is gone.
-        results = _hydrate(hits, **filters)
+        results = hydrate(hits)
         if results is not None:
             return results
-    hits = _rank(query, **options)
+    hits = rank()
     cache.set(key, hits, timeout=SEARCH_CACHE_TIMEOUT)
-    return _hydrate(hits, **filters) or []
+    return hydrate(hits) or []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from django.core.exceptions import ValidationError
@@ -22,9 +23,7 @@ EDITABLE_FIELDS = ("title", "category", "tags", "body", "source", "is_active", "
 def schedule_reindex(document_ids: Iterable[int], *, force: bool = False) -> None:
     """Enqueue reindex tasks once the current transaction commits (never for a rolled-back edit)."""
     for document_id in document_ids:
-        transaction.on_commit(
-            lambda document_id=document_id: reindex_document_task.delay(document_id, force=force)
-        )
+        transaction.on_commit(partial(reindex_document_task.delay, document_id, force=force))
 
 
 def _mark_pending_if_changed(document: Document) -> bool:

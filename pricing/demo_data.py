@@ -72,7 +72,7 @@ def _load_book(report: DemoLoadReport, data: dict[str, Any], *, reset: bool) -> 
 def _load_rows(
     report: DemoLoadReport,
     book: PriceBook,
-    model: type[models.Model],
+    model: type[PlanPrice | VolumeDiscount | SegmentDiscount],
     key_field: str,
     rows: list[dict[str, Any]],
     fields_of: Callable[[dict[str, Any]], dict[str, Any]],

@@ -6,20 +6,25 @@ Staff edit it in the admin; ``pricing/quotes.py`` turns it into quotes. At most 
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from decimal import Decimal
 
 from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import NOT_PROVIDED, Q
 from django.db.models.functions import Lower
 
 PERCENT_VALIDATORS = [MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))]
 
 
-def _percent_field(**kwargs: object) -> models.DecimalField:
-    return models.DecimalField(max_digits=5, decimal_places=2, validators=PERCENT_VALIDATORS, **kwargs)
+def _percent_field(
+    *, default: Decimal | type[NOT_PROVIDED] = NOT_PROVIDED, help_text: str = ""
+) -> models.DecimalField:
+    return models.DecimalField(
+        max_digits=5, decimal_places=2, validators=PERCENT_VALIDATORS, default=default, help_text=help_text
+    )
 
 
 def _percent_check(field: str, name: str) -> models.CheckConstraint:
@@ -74,7 +79,7 @@ class PriceBook(models.Model):
     def __str__(self) -> str:
         return f"{self.name} (active)" if self.is_active else self.name
 
-    def validate_constraints(self, exclude: set[str] | None = None) -> None:
+    def validate_constraints(self, exclude: Collection[str] | None = None) -> None:
         # Saving a book active deactivates the others (services.price_book_save): the one-active
         # constraint guards the database against races, it is not a form error.
         super().validate_constraints(exclude={*(exclude or ()), "is_active"})

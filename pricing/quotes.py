@@ -159,7 +159,8 @@ def _segment_discount(price_book: PriceBook, segment: str | None) -> SegmentDisc
     return next((row for row in price_book.segment_discounts.all() if row.segment == segment), None)
 
 
-def _check_quotable(price_book: PriceBook, plan: PlanPrice, seats: int) -> None:
+def _quotable_seat_price(price_book: PriceBook, plan: PlanPrice, seats: int) -> Decimal:
+    """The plan's per-seat list price, or QuoteNeedsSales when sales must price this request."""
     if plan.custom_pricing or plan.seat_price is None:
         limits = [row.max_seats for row in price_book.plans.all() if not row.custom_pricing and row.max_seats]
         raise QuoteNeedsSales(
@@ -167,6 +168,7 @@ def _check_quotable(price_book: PriceBook, plan: PlanPrice, seats: int) -> None:
         )
     if plan.max_seats is not None and seats > plan.max_seats:
         raise QuoteNeedsSales(plan=plan.name, seats=seats, max_seats=plan.max_seats, custom_pricing=False)
+    return plan.seat_price
 
 
 def _adjustments(
@@ -233,8 +235,7 @@ def _quote(book: PriceBook, *, plan: str, seats: int, billing: str, segment: str
     plan_row = _find_plan(book, plan)
     if isinstance(seats, bool) or not isinstance(seats, int) or seats < 1:
         raise InvalidSeatCount(seats)
-    _check_quotable(book, plan_row, seats)
-    list_price = round_cents(plan_row.seat_price)
+    list_price = round_cents(_quotable_seat_price(book, plan_row, seats))
     steps = _adjustments(book, seats=seats, billing=billing, segment=segment, list_price=list_price)
     seat_price = steps[-1].seat_price if steps else list_price
     monthly_total = round_cents(seat_price * seats)

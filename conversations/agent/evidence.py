@@ -270,9 +270,9 @@ def gather_evidence(turn: TurnInput, *, crm: CRMClient, policies: dict[str, Inte
         if question.unknown_terms:
             reasoning.append(f"The knowledge base never mentions {', '.join(question.unknown_terms)}.")
 
-    quote, call = quote_for(turn)
-    if call is not None:
-        tool_log.append(call)
+    quote, quote_call = quote_for(turn)
+    if quote_call is not None:
+        tool_log.append(quote_call)
     if quote is not None and (quote.quote or quote.needs_sales or quote.error):
         reasoning.append(f"Quote: {quote.describe()}")
 

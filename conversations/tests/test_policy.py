@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from django.test import override_settings
 
@@ -19,18 +21,18 @@ COLD = ProspectRecord(prospect_id="prospect_009", name="Hannah Lee", lead_score=
 
 
 def facts(intent: str, **overrides) -> TurnFacts:
-    values = {
-        "intent": intent,
-        "sentiment": "neutral",
-        "confidence": 0.9,
-        "entities": [],
-        "draft": "Thanks for asking. The Standard plan costs $49 per seat per month.",
-        "grounded": True,
-        "language": "en",
-        "prospect": COLD,
-        "prospect_id": COLD.prospect_id,
-    }
-    return TurnFacts(**(values | overrides))
+    turn_facts = TurnFacts(
+        intent=intent,
+        sentiment="neutral",
+        confidence=0.9,
+        entities=[],
+        draft="Thanks for asking. The Standard plan costs $49 per seat per month.",
+        grounded=True,
+        language="en",
+        prospect=COLD,
+        prospect_id=COLD.prospect_id,
+    )
+    return replace(turn_facts, **overrides)
 
 
 def actions(decision) -> list[str]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pytest
 
 from conversations.agent.pipeline import run_turn
@@ -11,7 +13,7 @@ from pricing.models import PlanPrice
 pytestmark = pytest.mark.django_db
 
 
-def turn(message: str, history: list[tuple[str, str]] = (), prospect_id: str | None = "prospect_008"):
+def turn(message: str, history: Sequence[tuple[str, str]] = (), prospect_id: str | None = "prospect_008"):
     return run_turn(
         TurnInput(
             message=message, history=[HistoryMessage(s, c) for s, c in history], prospect_id=prospect_id

@@ -5,7 +5,14 @@ from __future__ import annotations
 import pytest
 from django.core.cache import cache
 
-from crm.client import CachedCRMClient, LocalCRMClient, get_crm_client, invalidate_prospect_cache
+from crm.client import (
+    CachedCRMClient,
+    CRMClient,
+    LocalCRMClient,
+    ProspectRecord,
+    get_crm_client,
+    invalidate_prospect_cache,
+)
 from crm.models import Interaction, Prospect
 
 pytestmark = pytest.mark.django_db
@@ -16,6 +23,12 @@ def clear_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+def known_prospect(client: CRMClient, external_id: str) -> ProspectRecord:
+    record = client.get_prospect(external_id)
+    assert record is not None, external_id
+    return record
 
 
 @pytest.fixture
@@ -47,9 +60,9 @@ def test_records_are_cached_until_invalidated(prospect, django_assert_num_querie
     client.get_prospect("prospect_t01")
     Prospect.objects.filter(pk=prospect.pk).update(lead_score=10)
     with django_assert_num_queries(0):
-        assert client.get_prospect("prospect_t01").lead_score == 70
+        assert known_prospect(client, "prospect_t01").lead_score == 70
     invalidate_prospect_cache("prospect_t01")
-    assert client.get_prospect("prospect_t01").lead_score == 10
+    assert known_prospect(client, "prospect_t01").lead_score == 10
 
 
 def test_misses_are_cached_too(django_assert_num_queries):
@@ -61,11 +74,11 @@ def test_misses_are_cached_too(django_assert_num_queries):
 
 def test_log_interaction_records_it_and_refreshes_the_cached_record(prospect):
     client = get_crm_client()
-    assert client.get_prospect("prospect_t01").last_contacted_at is None
+    assert known_prospect(client, "prospect_t01").last_contacted_at is None
     client.log_interaction(external_id="prospect_t01", kind="inbound_message", summary="asked about SSO")
     interaction = Interaction.objects.get(prospect=prospect)
     assert interaction.summary == "asked about SSO"
-    assert client.get_prospect("prospect_t01").last_contacted_at is not None
+    assert known_prospect(client, "prospect_t01").last_contacted_at is not None
 
 
 def test_log_interaction_for_unknown_prospect_is_ignored():

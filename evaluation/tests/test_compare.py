@@ -40,8 +40,10 @@ def test_a_drop_beyond_the_allowance_is_a_regression():
 
 @pytest.mark.parametrize("name", ["unsupported_claim_rate", "confidence_ece"])
 def test_for_error_rates_a_rise_is_the_drop(name):
-    worse = compare({name: BEFORE[name] + 0.05})[name]
-    better = compare({name: BEFORE[name] + 0.05 - 0.1})[name]
+    before = BEFORE[name]
+    assert before is not None
+    worse = compare({name: before + 0.05})[name]
+    better = compare({name: before + 0.05 - 0.1})[name]
 
     assert worse.regression
     assert worse.worse_by == pytest.approx(0.05)

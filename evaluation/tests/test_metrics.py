@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from evaluation.metrics import (
@@ -28,26 +30,25 @@ from evaluation.metrics import (
 
 
 def make_outcome(**overrides) -> CaseOutcome:
-    fields = {
-        "case_id": "c1",
-        "expected_intent": "pricing_inquiry",
-        "predicted_intent": "pricing_inquiry",
-        "expected_sentiment": "neutral",
-        "predicted_sentiment": "neutral",
-        "expected_entities": ["Standard plan"],
-        "predicted_entities": ["standard plan"],
-        "expected_action": "PROVIDE_PRICING_DETAILS",
-        "predicted_action": "PROVIDE_PRICING_DETAILS",
-        "expected_draft": "The Standard plan is $49 per seat per month.",
-        "predicted_draft": "The Standard plan costs $49 per seat per month, billed annually.",
-        "key_facts": ["$49"],
-        "expected_sources": ["plans-and-pricing"],
-        "retrieved_documents": ["plans-and-pricing", "billing-and-payments"],
-        "confidence": 0.9,
-        "latency_ms": 10.0,
-    }
-    fields.update(overrides)
-    return CaseOutcome(**fields)
+    outcome = CaseOutcome(
+        case_id="c1",
+        expected_intent="pricing_inquiry",
+        predicted_intent="pricing_inquiry",
+        expected_sentiment="neutral",
+        predicted_sentiment="neutral",
+        expected_entities=["Standard plan"],
+        predicted_entities=["standard plan"],
+        expected_action="PROVIDE_PRICING_DETAILS",
+        predicted_action="PROVIDE_PRICING_DETAILS",
+        expected_draft="The Standard plan is $49 per seat per month.",
+        predicted_draft="The Standard plan costs $49 per seat per month, billed annually.",
+        key_facts=["$49"],
+        expected_sources=["plans-and-pricing"],
+        retrieved_documents=["plans-and-pricing", "billing-and-payments"],
+        confidence=0.9,
+        latency_ms=10.0,
+    )
+    return replace(outcome, **overrides)
 
 
 def test_macro_f1_averages_per_label_f1():

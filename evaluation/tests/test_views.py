@@ -18,7 +18,11 @@ NOT_MEASURED = {"reply_language_accuracy", "review_flag_precision"}
 
 
 def make_run(*, dataset: str = "realistic", minutes_ago: int = 0, **metrics) -> EvalRun:
-    values = dict.fromkeys(METRIC_NAMES, 0.5) | {"latency_p50_ms": 20.0, "latency_p95_ms": 40.0}
+    values: dict[str, float | None] = {
+        **dict.fromkeys(METRIC_NAMES, 0.5),
+        "latency_p50_ms": 20.0,
+        "latency_p95_ms": 40.0,
+    }
     values |= dict.fromkeys(NOT_MEASURED) | metrics
     return EvalRun.objects.create(
         dataset_name=dataset,
@@ -108,7 +112,9 @@ def test_the_page_lists_each_case_with_its_language_flag_and_failures(admin_clie
 
     page = admin_client.get(f"/evaluation/runs/{run.pk}/").content.decode()
 
-    row = re.search(r"<tr class=\"eval-failed\">\s*<td>rd_case</td>.*?</tr>", page, re.DOTALL).group(0)
+    match = re.search(r"<tr class=\"eval-failed\">\s*<td>rd_case</td>.*?</tr>", page, re.DOTALL)
+    assert match
+    row = match.group(0)
     assert "es → en" in row
     assert "not flagged (needs review: yes)" in row
     assert "missing: $99" in row

@@ -81,6 +81,7 @@ def test_staff_create_a_translation_by_naming_its_original(
     assert (response.json()["language"], response.json()["translation_of"]) == ("it", "plans-and-pricing")
     stored = Document.objects.get(slug="plans-and-pricing-xx-test")
     assert stored.language == "it"
+    assert stored.translation_of is not None
     assert stored.translation_of.slug == "plans-and-pricing"
     assert stored.index_status == Document.IndexStatus.INDEXED
     listed = staff_api_client.get("/api/knowledge/documents/", {"language": "it"}).json()

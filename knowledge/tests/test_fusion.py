@@ -10,7 +10,7 @@ def test_rrf_rewards_items_ranked_by_both_lists():
     scores = reciprocal_rank_fusion([vector, text])
 
     assert scores[3] == pytest.approx(1 / (RRF_K + 3) + 1 / (RRF_K + 1))
-    assert max(scores, key=scores.get) == 3
+    assert max(scores, key=scores.__getitem__) == 3
     assert scores[1] > scores[2] == scores[4]
 
 
@@ -24,4 +24,4 @@ def test_rrf_ranks_an_item_both_lists_like_above_the_top_of_one_list():
 
     scores = reciprocal_rank_fusion([vector, text])
 
-    assert sorted(scores, key=scores.get, reverse=True)[0] == 20
+    assert sorted(scores, key=scores.__getitem__, reverse=True)[0] == 20

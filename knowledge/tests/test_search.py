@@ -65,6 +65,7 @@ def test_hybrid_results_explain_their_ranks(corpus):
     assert top.document_slug == "zx-parrots"
     assert top.vector_rank == 1
     assert top.text_rank is not None
+    assert top.vector_similarity is not None
     assert top.vector_similarity > 0.4
     assert [r.score for r in results] == sorted((r.score for r in results), reverse=True)
 
@@ -162,7 +163,10 @@ def test_selective_filter_still_returns_k_results(corpus, monkeypatch, exact_sca
     # Then every matching chunk is found, nearest first
     assert {r.heading_path for r in results} == {"Bicycles > Chains", "Bicycles > Tyres"}
     assert len(all_there_is) == 2
-    assert results[0].vector_similarity >= results[1].vector_similarity
+    nearest, next_nearest = results[0].vector_similarity, results[1].vector_similarity
+    assert nearest is not None
+    assert next_nearest is not None
+    assert nearest >= next_nearest
 
 
 def test_hybrid_ranks_a_chunk_both_lists_found_first(corpus):
@@ -179,7 +183,9 @@ def test_quoted_phrase_is_matched_as_a_phrase(corpus):
     results = search_knowledge('"direct sunlight"', k=5, mode="text", max_per_document=None)
 
     assert [r.heading_path for r in results] == ["Cacti > Light"]
-    assert "<->" in text_search_query('"direct sunlight"')
+    tsquery = text_search_query('"direct sunlight"')
+    assert tsquery is not None
+    assert "<->" in tsquery
 
 
 def test_minus_word_excludes_chunks(corpus):
@@ -191,6 +197,7 @@ def test_minus_word_excludes_chunks(corpus):
 def test_plain_sentence_matches_any_distinctive_word(corpus):
     tsquery = text_search_query("Do parrots or cacti need sunlight?")
 
+    assert tsquery is not None
     assert "|" in tsquery
     assert "&" not in tsquery
 
@@ -251,6 +258,7 @@ def test_a_search_in_one_language_returns_only_that_languages_chunks_with_the_or
     assert {r.language for r in results} == {"es"}
     for result in results:
         original = Document.objects.get(slug=result.document_slug).translation_of
+        assert original is not None
         assert result.canonical_slug == original.slug
         assert result.document_slug == f"{original.slug}-es"
     assert results[0].canonical_slug == "billing-and-payments"
@@ -278,6 +286,8 @@ def test_the_text_leg_parses_the_query_with_the_languages_configuration():
     english = text_search_query("¿Podemos cancelar las suscripciones?")
 
     # Spanish stems the verb and drops "las"; English keeps the words as they are
+    assert spanish is not None
+    assert english is not None
     assert "'cancel'" in spanish
     assert "'las'" not in spanish
     assert "'cancelar'" in english

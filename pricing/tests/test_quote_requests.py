@@ -272,6 +272,8 @@ def test_answer_to_the_agents_question_fills_plan_and_segment():
     )
     assert (request.plan, request.seats, request.segment) == ("Standard", 150, "education")
     assert not request.is_price_question
+    assert request.plan is not None
+    assert request.seats is not None
     assert quote_price(plan=request.plan, seats=request.seats, segment=request.segment).monthly_total == (
         Decimal("4630.50")
     )
