@@ -36,14 +36,6 @@ class Action(models.TextChoices):
     FLAG_FOR_HUMAN_REVIEW = "FLAG_FOR_HUMAN_REVIEW"
 
 
-SECONDARY_ACTIONS = (
-    Action.CREATE_LEAD,
-    Action.UPDATE_CRM,
-    Action.SCHEDULE_FOLLOW_UP,
-    Action.FLAG_FOR_HUMAN_REVIEW,
-)
-
-
 class Intent(models.Model):
     """A label the classifier can give a prospect message, and the policy the agent follows for it.
 

@@ -307,11 +307,6 @@ def score_prediction(
     return _knn_prediction(_scores(index, message_vector, language), index.calibration)
 
 
-def score_intents(message_vector: list[float]) -> dict[str, float]:
-    """Score every active intent for a message embedding: mean cosine of its closest examples."""
-    return _scores(intent_index(), message_vector)
-
-
 def offered_intent(agent_message: str) -> str | None:
     """The intent a "yes" to this agent message would carry, if the message offered something."""
     if "?" not in agent_message:

@@ -8,7 +8,6 @@ comes from the knowledge base or a tool (``local_brain.py`` frames them).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 import numpy as np
 
@@ -33,13 +32,6 @@ MAX_OVERLAP_WORDS = 3
 MIN_SIMILARITY_OTHER_LANGUAGES = 0.15
 SHORT_WORD_LENGTH = 3
 SHORT_SECTION_SENTENCES = 2
-
-
-@dataclass(frozen=True)
-class Draft:
-    text: str
-    cited_chunk_ids: list[int]
-    sentences: list[str]
 
 
 def split_sentences(text: str) -> list[str]:

@@ -101,10 +101,6 @@ class Evidence:
         return list(dict.fromkeys(term for q in self.questions for term in q.unknown_terms))
 
     @property
-    def is_multi_question(self) -> bool:
-        return len(self.questions) > 1
-
-    @property
     def has_language_knowledge(self) -> bool:
         """Whether the knowledge base answered in the prospect's language at all."""
         return bool(self.knowledge)

@@ -18,10 +18,6 @@ def phrasebook() -> dict[str, dict[str, str]]:
     return json.loads(PHRASEBOOK_FILE.read_text(encoding="utf-8"))
 
 
-def has_phrases(language: str) -> bool:
-    return language in phrasebook()
-
-
 def phrase(key: str, language: str, **values: object) -> str:
     """The sentence ``key`` in ``language`` (English when the phrasebook has no such translation)."""
     book = phrasebook()

@@ -9,7 +9,6 @@ hold for every intent (unknown prospects, risky requests, unanswerable questions
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 from django.conf import settings
 
@@ -194,12 +193,3 @@ def decide(facts: TurnFacts, policies: dict[str, IntentPolicy]) -> Decision:
         priority=choose_priority(policy, sentiment, facts.prospect),
         next_steps=plan_next_steps(facts, policy),
     )
-
-
-def policy_summary(policy: IntentPolicy) -> dict[str, Any]:
-    """The rules the model brain is told about an intent (its prompt lists them)."""
-    return {
-        "primary_action": policy.primary_action,
-        "answer_source": policy.answer_source,
-        "knowledge_categories": list(policy.knowledge_categories),
-    }
