@@ -14,23 +14,12 @@ from typing import Any
 from django.db import transaction
 
 from conversations.intents import intent_examples_sync, intent_save
-from conversations.models import Intent
+from conversations.models import INTENT_POLICY_FIELDS, Intent
 from salesagent.demo import DemoLoadReport
 
 DEMO_DIR = Path(__file__).resolve().parent / "demo"
 DEMO_FILE = DEMO_DIR / "intents.json"
 EXAMPLES_DIR = DEMO_DIR / "intent_examples"
-POLICY_FIELDS = (
-    "priority_class",
-    "plausible_when_angry",
-    "updates_crm",
-    "schedules_follow_up",
-    "sentiment_override",
-    "answer_source",
-    "knowledge_categories",
-    "standing_queries",
-    "reply_frames",
-)
 
 
 def demo_intent_rows() -> list[dict[str, Any]]:
@@ -48,9 +37,8 @@ def demo_intent_rows() -> list[dict[str, Any]]:
 
 
 def _demo_fields(row: dict[str, Any]) -> dict[str, Any]:
-    return {key: row[key] for key in POLICY_FIELDS if key in row} | {
+    return {key: row[key] for key in INTENT_POLICY_FIELDS if key in row} | {
         "description": row.get("description", ""),
-        "primary_action": row["primary_action"],
         "examples": row.get("examples", []),
     }
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.conf import settings
 
-from conversations.models import Intent
+from conversations.models import INTENT_POLICY_FIELDS, Intent
 from crm.models import Prospect
 
 
@@ -50,22 +50,7 @@ class IntentAdminForm(forms.ModelForm):
 
     class Meta:
         model = Intent
-        fields = (
-            "name",
-            "description",
-            "is_active",
-            "primary_action",
-            "priority_class",
-            "updates_crm",
-            "schedules_follow_up",
-            "sentiment_override",
-            "plausible_when_angry",
-            "answer_source",
-            "knowledge_categories",
-            "standing_queries",
-            "reply_frames",
-            "examples",
-        )
+        fields = ("name", "description", "is_active", *INTENT_POLICY_FIELDS, "examples")
 
     def clean_reply_frames(self) -> dict[str, dict[str, str]]:
         frames = self.cleaned_data.get("reply_frames") or {}

@@ -116,6 +116,22 @@ class Intent(models.Model):
         return self.name
 
 
+# The fields of an intent that are its policy (conversations/agent/policy.py reads them, the admin
+# edits them, the demo seeds them): one list, so a new rule cannot be forgotten in one of those places.
+INTENT_POLICY_FIELDS = (
+    "primary_action",
+    "priority_class",
+    "updates_crm",
+    "schedules_follow_up",
+    "sentiment_override",
+    "plausible_when_angry",
+    "answer_source",
+    "knowledge_categories",
+    "standing_queries",
+    "reply_frames",
+)
+
+
 class IntentExample(models.Model):
     """An intent's example utterance with its stored embedding, so no process re-embeds them.
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 
 from conversations.agent.types import NextStep
-from conversations.models import Action, Intent
+from conversations.models import INTENT_POLICY_FIELDS, Action, Intent
 from crm.client import ProspectRecord
 from knowledge.languages import classify_language, language_name
 
@@ -61,19 +61,7 @@ UNKNOWN_INTENT_POLICY = IntentPolicy(name="", primary_action=Action.FLAG_FOR_HUM
 
 def intent_policies() -> dict[str, IntentPolicy]:
     """Every active intent's policy, by name (one query)."""
-    rows = Intent.objects.filter(is_active=True).values(
-        "name",
-        "primary_action",
-        "priority_class",
-        "updates_crm",
-        "schedules_follow_up",
-        "sentiment_override",
-        "plausible_when_angry",
-        "answer_source",
-        "knowledge_categories",
-        "standing_queries",
-        "reply_frames",
-    )
+    rows = Intent.objects.filter(is_active=True).values("name", *INTENT_POLICY_FIELDS)
     policies = {}
     for row in rows:
         row["knowledge_categories"] = tuple(row["knowledge_categories"] or ())
