@@ -96,6 +96,10 @@ def compose_reply(
         body.append(phrase("no_language_knowledge", language))
     elif policy.answer_source != Intent.AnswerSource.NONE:
         per_question = SENTENCES_PER_QUESTION.get(len(evidence.questions), SENTENCES_PER_QUESTION_MANY)
+        standing = evidence.standing.get(policy.name)
+        if standing is not None and len(evidence.questions) == 1:
+            # The standing answer takes one of the answer's places: a longer draft is not a better one.
+            per_question -= 1
         threshold = (
             MIN_SENTENCE_SIMILARITY if language == DEFAULT_LANGUAGE else MIN_SIMILARITY_OTHER_LANGUAGES
         )
@@ -120,14 +124,14 @@ def compose_reply(
                 exclude=used,
                 min_similarity=threshold,
             )
-            picked = with_short_section(picked, knowledge, exclude=used)
+            # A short section is one answer: its other sentence beats the next-best one elsewhere.
+            picked = with_short_section(picked, knowledge, exclude=used)[:per_question]
             if not picked and not question.unknown_terms:
                 unanswered.append(question.text)
             for sentence, chunk_id in picked:
                 used.add(sentence)
                 chosen.append((sentence, chunk_id))
                 body.append(sentence)
-        standing = evidence.standing.get(policy.name)
         if standing is not None:
             best = select_sentences(
                 standing.vector,
