@@ -9,10 +9,12 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.db import connection
@@ -21,6 +23,7 @@ from salesagent.celery import app as celery_app
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 SERVICE_START_TIMEOUT = 60
+T = TypeVar("T")
 
 
 def free_port() -> int:
@@ -119,3 +122,28 @@ def stop_process(process: subprocess.Popen, *, timeout: float = 20) -> None:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+def run_committed(work: Callable[[], T]) -> T:
+    """Run ``work`` on its own database connection, in autocommit, and return its result.
+
+    A test's own connection is inside the transaction pytest-django rolls back, which a server
+    process of ours cannot see; a thread gets its own connection, so what ``work`` writes is
+    committed at once (and the caller must delete it again).
+    """
+    outcome: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            outcome["value"] = work()
+        except BaseException as exc:  # re-raised in the caller's thread
+            outcome["error"] = exc
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]
