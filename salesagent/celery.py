@@ -14,9 +14,16 @@ from celery import Celery, signals
 from django.conf import settings
 from django_structlog.celery.steps import DjangoStructLogInitStep
 
-from salesagent.prometheus import multiproc_dir_prepare, multiproc_process_dead, start_metrics_server
+from salesagent.prometheus import (
+    multiproc_dir_ensure,
+    multiproc_dir_prepare,
+    multiproc_process_dead,
+    start_metrics_server,
+)
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "salesagent.settings")
+# Every process of ours imports this module (through the salesagent package) before any metric exists.
+multiproc_dir_ensure()
 
 app = Celery("salesagent")
 app.config_from_object("django.conf:settings", namespace="CELERY")
@@ -30,11 +37,16 @@ def _use_django_logging(**kwargs: Any) -> None:
     logging.config.dictConfig(settings.LOGGING)
 
 
+@signals.celeryd_init.connect
+def _forget_earlier_runs(**kwargs: Any) -> None:
+    # Before the worker imports its tasks (and their metrics): files of an earlier run would add up.
+    multiproc_dir_prepare()
+
+
 @signals.worker_init.connect
 def _serve_worker_metrics(**kwargs: Any) -> None:
     # The main worker process, before the pool forks: children write to the multiprocess directory.
     if settings.WORKER_METRICS_PORT:
-        multiproc_dir_prepare()
         start_metrics_server(port=settings.WORKER_METRICS_PORT)
 
 

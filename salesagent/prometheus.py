@@ -32,6 +32,13 @@ def multiproc_dir() -> Path | None:
     return Path(value) if value else None
 
 
+def multiproc_dir_ensure() -> None:
+    """Create the multiprocess directory if it is configured: the first metric opens a file in it."""
+    directory = multiproc_dir()
+    if directory is not None:
+        directory.mkdir(parents=True, exist_ok=True)
+
+
 def multiproc_dir_prepare() -> None:
     """Empty the multiprocess directory before the first worker starts: files of processes of an
     earlier run would otherwise be added to this run's counters."""
