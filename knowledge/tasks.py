@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from time import perf_counter
+
 from celery import shared_task
 
 from knowledge.indexing import reindex_document
+from salesagent import metrics
 
 
 @shared_task(
@@ -17,5 +20,11 @@ from knowledge.indexing import reindex_document
     max_retries=5,
 )
 def reindex_document_task(self, document_id: int, force: bool = False) -> dict[str, object]:
-    outcome = reindex_document(document_id, force=force)
+    started = perf_counter()
+    try:
+        outcome = reindex_document(document_id, force=force)
+    except Exception:
+        metrics.record_reindex(outcome="error", seconds=perf_counter() - started)
+        raise
+    metrics.record_reindex(outcome=outcome.status, seconds=perf_counter() - started)
     return {"document_id": outcome.document_id, "status": outcome.status, "chunks": outcome.chunk_count}

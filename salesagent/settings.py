@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import environ
 
 from salesagent.embedded_db import embedded_database_settings
+from salesagent.logs import configure_structlog, logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -30,6 +32,9 @@ if not SECRET_KEY:
     # Development-only fallback; production deployments set SECRET_KEY (docker-compose requires it).
     SECRET_KEY = "dev-only-insecure-key-do-not-use-in-production"
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
+# In Kubernetes the kubelet's probes and Prometheus address a pod by its IP (the Deployment sets POD_IP).
+if env.str("POD_IP", default=""):
+    ALLOWED_HOSTS.append(env.str("POD_IP"))
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
@@ -45,6 +50,8 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "django_prometheus",
+    "django_structlog",
     "crm",
     "knowledge",
     "conversations",
@@ -53,6 +60,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost, so request metrics and the request id cover everything below.
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -61,6 +70,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # After authentication, so request lines carry the user id.
+    "salesagent.logs.RequestLogMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "salesagent.urls"
@@ -92,6 +104,9 @@ else:
             EMBEDDED_POSTGRES_DIR, name=env.str("EMBEDDED_POSTGRES_DB", default="salesagent")
         )
     }
+# django-prometheus's wrapper of the same backend counts queries, errors and their durations.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"]["ENGINE"] = "django_prometheus.db.backends.postgresql"
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -202,11 +217,22 @@ KNOWLEDGE_MAX_PER_DOCUMENT = env.int("KNOWLEDGE_MAX_PER_DOCUMENT", default=3)
 CRM_BACKEND = env.str("CRM_BACKEND", default="local")
 CRM_CACHE_SECONDS = env.int("CRM_CACHE_SECONDS", default=60)
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"embedded_postgres": {"level": "WARNING"}},
-}
+# Metrics (/metrics, Prometheus text format). Allowed: a request bearing METRICS_TOKEN, or one from
+# METRICS_ALLOWED_NETWORKS that did not come through a proxy (no X-Forwarded-For). In Kubernetes,
+# Prometheus scrapes the pod IP, so set the pod network's CIDR (or a token in the scrape config).
+METRICS_TOKEN = _secret("METRICS_TOKEN", default="")
+METRICS_ALLOWED_NETWORKS = env.list("METRICS_ALLOWED_NETWORKS", default=["127.0.0.0/8", "::1/128"])
+# The Celery worker serves its own /metrics on this port (0: off); same access rules.
+WORKER_METRICS_PORT = env.int("WORKER_METRICS_PORT", default=0)
+# django-prometheus's request latency buckets: API requests take milliseconds, model turns seconds.
+PROMETHEUS_LATENCY_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, float("inf"))
+
+# Logs: JSON lines (LOG_FORMAT=console for people), with a request id per request carried into the
+# Celery tasks it enqueues. TRUST_REQUEST_ID_HEADER: reuse an X-Request-ID set by our own proxy.
+configure_structlog()
+LOGGING = logging_config(
+    level=env.str("LOG_LEVEL", default="INFO"), fmt=env.str("LOG_FORMAT", default="json")
+)
+DJANGO_STRUCTLOG_CELERY_ENABLED = True
+DJANGO_STRUCTLOG_STATUS_START_LOG_LEVEL = logging.DEBUG
+DJANGO_STRUCTLOG_TRUST_UPSTREAM_REQUEST_ID = env.bool("TRUST_REQUEST_ID_HEADER", default=False)

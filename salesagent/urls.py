@@ -1,4 +1,4 @@
-"""URL configuration: admin, the REST API, its schema/docs, health probes and staff pages."""
+"""URL configuration: admin, the REST API, its schema/docs, health probes, metrics and staff pages."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from salesagent.health import healthz, readyz
+from salesagent.metrics_views import metrics_view
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -20,4 +21,5 @@ urlpatterns = [
     path("evaluation/", include("evaluation.urls")),
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),
+    path("metrics", metrics_view, name="metrics"),
 ]

@@ -15,6 +15,8 @@ import time
 from django.conf import settings
 from django.core.cache import cache
 
+from salesagent import metrics
+
 KEY_PREFIX = "agent:model-breaker:v1:"
 FAILURES_KEY = KEY_PREFIX + "failures"
 OPEN_UNTIL_KEY = KEY_PREFIX + "open-until"
@@ -70,6 +72,7 @@ def breaker_record_failure() -> int:
     if failures >= settings.MODEL_BREAKER_FAILURES:
         cache.set(OPEN_UNTIL_KEY, _now() + settings.MODEL_BREAKER_COOLDOWN_SECONDS, timeout=None)
         cache.delete(TRIAL_KEY)
+        metrics.record_breaker_opened()
     return failures
 
 

@@ -23,6 +23,7 @@ from openai import OpenAI
 from openai.types.chat import ChatCompletion
 
 from conversations.agent.types import ToolCall
+from conversations.observability import model_call_observe, model_retry_observe
 
 BACKOFF_BASE_SECONDS = 0.5
 MAX_BACKOFF_SECONDS = 4.0
@@ -157,6 +158,7 @@ def create_completion(
             what = describe_error(exc)
             detail = error_detail(exc)
             log.append(ToolCall("model", entry_input, False, latency, what, error=detail[:300]))
+            model_call_observe(model=model, latency_ms=latency, error=what)
             if not is_retryable(exc):
                 raise ModelCallFailed(f"{what}: {detail[:200]}") from exc
             if attempt == attempts:
@@ -168,8 +170,10 @@ def create_completion(
             if delay + MIN_ATTEMPT_SECONDS > deadline.remaining():
                 raise ModelCallFailed(f"{what}; no time left for a retry") from exc
             time.sleep(delay)
+            model_retry_observe(model=model)
             continue
         latency = (time.perf_counter() - started) * 1000
         log.append(ToolCall("model", entry_input, True, latency, _summary(completion)))
+        model_call_observe(model=model, latency_ms=latency, usage=completion.usage)
         return completion
     raise AssertionError("unreachable: the loop returns or raises")
