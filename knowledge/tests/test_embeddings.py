@@ -9,7 +9,8 @@ from knowledge.embeddings import embed_query
 
 
 def test_a_query_embedded_by_one_process_is_reused_by_another(monkeypatch):
-    # Given a query embedded once (and so stored in the shared cache)
+    # Given a query embedded once by a process that had not seen it (so it goes to the shared cache)
+    embeddings._embed_query_cached.cache_clear()
     vector = embed_query("Can I pay in installments?")
     # When another process asks (no per-process memo) and the model is not available
     embeddings._embed_query_cached.cache_clear()
