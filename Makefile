@@ -15,7 +15,15 @@ $(VENV)/.installed: requirements.txt
 	$(VENV)/bin/pip install --quiet -r requirements.txt
 	touch $@
 
-install: $(VENV)/.installed  ## virtualenv with pinned dependencies
+# Settings refuse to start without SECRET_KEY unless DEBUG=true. For development on this machine, a
+# random key is written to .env once (never committed; the Docker image does not copy it), with the
+# HTTPS-only settings off because `make run` serves plain HTTP.
+.env:
+	@printf '# Written by make for development on this machine; production sets these in its environment.\nSECRET_KEY=%s\nSECURE_HTTPS=false\n' \
+		"$$($(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))')" > $@
+	@echo "wrote a development SECRET_KEY to .env"
+
+install: $(VENV)/.installed .env  ## virtualenv with pinned dependencies (and a development .env)
 
 # System packages: Redis is the Celery broker (the worker tests start their own server from it).
 services:  ## install redis-server with apt-get when it is missing
