@@ -53,7 +53,7 @@ def key_client(api_key_secret: str) -> APIClient:
 
 @pytest.fixture
 def api_user(django_user_model):
-    return django_user_model.objects.create_user(username="api-user", password="not-used-here")
+    return django_user_model.objects.create_user(username="api-user", password=None)
 
 
 @pytest.fixture
@@ -70,7 +70,7 @@ def api_client(api_key_and_secret) -> APIClient:
 @pytest.fixture
 def staff_api_client(django_user_model) -> APIClient:
     """A staff user's client whose key has every scope."""
-    staff = django_user_model.objects.create_user(username="staff-user", password="not-used", is_staff=True)
+    staff = django_user_model.objects.create_user(username="staff-user", password=None, is_staff=True)
     return key_client(api_key_create(user=staff, name="staff tests", scopes=ALL_SCOPES)[1])
 
 

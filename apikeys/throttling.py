@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from rest_framework.request import Request
+from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
 from apikeys.authentication import request_access
@@ -30,6 +31,10 @@ class KeyScopeThrottle(SimpleRateThrottle):
         self.rate = self.get_rate()
         self.num_requests, self.duration = self.parse_rate(self.rate)
         return super().allow_request(request, view)
+
+    def get_rate(self) -> str | None:
+        # Read the settings now, not when the class was defined (DRF's default), so they can change.
+        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
 
     def get_cache_key(self, request: Request, view: Any) -> str:
         access = request_access(request)

@@ -182,17 +182,6 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         "salesagent.schema.declare_error_responses",
     ],
-    "APPEND_COMPONENTS": {
-        "securitySchemes": {
-            "ApiKey": {
-                "type": "apiKey",
-                "in": "header",
-                "name": "Authorization",
-                "description": "`Token <key>` (create one with `create_api_token` or in the admin).",
-            }
-        }
-    },
-    "SECURITY": [{"ApiKey": []}],
 }
 
 # Celery: with no broker configured, tasks run inline in the calling process.

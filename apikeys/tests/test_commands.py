@@ -29,7 +29,8 @@ def test_create_api_token_prints_only_the_key_and_stores_its_hash():
     key = ApiKey.objects.get(user=user)
     assert output == secret + "\n"
     assert secret.startswith(key.prefix + ".")
-    assert secret not in key.hashed_key and secret not in key.pk
+    assert secret not in key.hashed_key
+    assert secret not in key.pk
     assert key.hashed_key.startswith("sha512$$")
     assert sorted(key.scopes) == sorted(DEFAULT_SCOPES)
     assert not user.has_usable_password()

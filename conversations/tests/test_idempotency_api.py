@@ -72,7 +72,7 @@ def test_same_key_with_a_different_body_is_refused(api_client):
 
 
 def test_keys_belong_to_their_api_key(api_client, api_user, django_user_model):
-    other_user = django_user_model.objects.create_user(username="other-client", password="not-used")
+    other_user = django_user_model.objects.create_user(username="other-client", password=None)
     other = key_client(api_key_create(user=other_user, name="other", scopes=API_CLIENT_SCOPES)[1])
     second_key_same_user = key_client(
         api_key_create(user=api_user, name="second", scopes=API_CLIENT_SCOPES)[1]
@@ -92,8 +92,10 @@ def test_a_failed_request_does_not_poison_its_key(api_client, database_fails_onc
     assert failed.status_code == 503
     assert failed["Retry-After"]
     row = TurnRequest.objects.get(key="turn-123")
-    assert row.message_id is not None and row.analysis_id is None
-    assert row.attempts == 1 and "OperationalError" in row.last_error
+    assert row.message_id is not None
+    assert row.analysis_id is None
+    assert row.attempts == 1
+    assert "OperationalError" in row.last_error
 
     # When the client retries at once with the same key
     retry = _post(api_client)
