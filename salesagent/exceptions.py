@@ -9,6 +9,7 @@
 | ``TurnInProgress`` | 409 with ``Retry-After`` |
 | database unavailable (``salesagent.faults``) | 503 with ``Retry-After`` |
 | ``RequestDataTooBig`` | 413 |
+| a validation error that is only uniqueness (slug or external id taken) | 409 |
 
 Views raise; they never build error responses themselves. ``server_error`` and ``page_not_found``
 are Django's handlers for what happens outside DRF: JSON under ``/api/``, and a database outage is a
@@ -82,12 +83,32 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
             status.HTTP_503_SERVICE_UNAVAILABLE,
             {"Retry-After": str(settings.DATABASE_RETRY_AFTER_SECONDS)},
         )
+    if isinstance(exc, exceptions.ValidationError) and _only_uniqueness(exc.get_codes()):
+        # A slug or external id another row already has: the request conflicts with stored state.
+        return _response(exc.detail if isinstance(exc.detail, dict) else {"detail": exc.detail}, 409)
     if isinstance(exc, exceptions.Throttled):
         response = drf_exception_handler(exc, context)
         if response is not None and "Retry-After" not in response:
             response["Retry-After"] = "1"
         return response
     return drf_exception_handler(exc, context)
+
+
+def _only_uniqueness(codes: Any) -> bool:
+    flat: list[str] = []
+
+    def walk(value: Any) -> None:
+        if isinstance(value, dict):
+            for item in value.values():
+                walk(item)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item)
+        else:
+            flat.append(str(value))
+
+    walk(codes)
+    return bool(flat) and all(code == "unique" for code in flat)
 
 
 def server_error(request: HttpRequest) -> HttpResponse:

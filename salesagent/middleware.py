@@ -25,8 +25,9 @@ def database_unavailable_response() -> JsonResponse:
 
 
 class ApiRequestGuardMiddleware:
-    """Rejects oversized API bodies (413) and NUL characters in API URLs (404 path, 400 query) before
-    any view reads them, and turns database outages anywhere into a JSON 503."""
+    """Rejects oversized API bodies (413), NUL characters in API URLs (404 path, 400 query) and repeated
+    query parameters (400) before any view reads them, and turns database outages anywhere into a
+    JSON 503."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -59,6 +60,10 @@ class ApiRequestGuardMiddleware:
             for value in [name, *values]
             if (problem := text_error(value))
         }
+        # No API parameter is a list (tags are comma-separated): a repeated one is a mistake.
+        errors.update(
+            {name: ["Give this parameter once."] for name, values in request.GET.lists() if len(values) > 1}
+        )
         if errors:
             return JsonResponse(errors, status=400)
         return None

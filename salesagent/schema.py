@@ -39,9 +39,53 @@ def _retry_after(description: str) -> dict[str, Any]:
     return response
 
 
+def _require_visible_text(schemas: dict[str, Any]) -> None:
+    # The API trims whitespace from text fields, so a required one may not be only whitespace.
+    for name, schema in schemas.items():
+        if not name.endswith("Request"):
+            continue
+        for prop in schema.get("properties", {}).values():
+            for candidate in (prop, prop.get("items") or {}):
+                if (
+                    candidate.get("type") == "string"
+                    and candidate.get("minLength", 0) >= 1
+                    and not {"pattern", "format", "enum"} & set(candidate)
+                ):
+                    candidate["pattern"] = r"\S"
+
+
+# Conversation operations whose {id} a turn's response supplies (for stateful testing and clients).
+TURN_LINKS = {
+    "GetConversation": "conversations_retrieve",
+    "ListConversationMessages": "conversations_messages_list",
+    "ListConversationTurns": "conversations_turns_list",
+    "ContinueConversation": "conversations_turns_create",
+    "RecordMessage": "conversations_messages_create",
+}
+
+
+def _link_turns(paths: dict[str, Any]) -> None:
+    known = {op.get("operationId") for ops in paths.values() for op in ops.values() if isinstance(op, dict)}
+    for operations in paths.values():
+        for operation in operations.values():
+            if operation.get("operationId") not in {"process_message_create", "conversations_turns_create"}:
+                continue
+            response = operation.get("responses", {}).get("200")
+            if response is None:
+                continue
+            response["links"] = {
+                name: {"operationId": target, "parameters": {"id": "$response.body#/conversation_id"}}
+                for name, target in TURN_LINKS.items()
+                if target in known
+            }
+
+
 def declare_error_responses(result: dict[str, Any], generator: Any, request: Any, public: bool) -> dict:
     """drf-spectacular hook: add the shared error responses to every operation."""
-    result.setdefault("components", {}).setdefault("schemas", {}).update(SCHEMAS)
+    schemas = result.setdefault("components", {}).setdefault("schemas", {})
+    schemas.update(SCHEMAS)
+    _require_visible_text(schemas)
+    _link_turns(result.get("paths", {}))
     for path, operations in result.get("paths", {}).items():
         for method, operation in operations.items():
             responses = operation.setdefault("responses", {})
@@ -53,11 +97,20 @@ def declare_error_responses(result: dict[str, Any], generator: Any, request: Any
                 "503": _retry_after("The database is unavailable; retry after Retry-After seconds"),
                 "400": _json(FIELD_ERRORS, "Field errors in the query or body"),
             }
-            if "{" in path:
-                shared["404"] = _json(ERROR, "Not found (or not visible to this key)")
+            parameters = operation.get("parameters", [])
+            paged = any(param.get("name") == "page" for param in parameters)
+            if any(param.get("in") == "query" for param in parameters):
+                # The HTTP server in front (gunicorn, a proxy) refuses request lines over its limit.
+                shared["414"] = {
+                    "description": "URL longer than the HTTP server accepts",
+                    "content": {"text/html": {"schema": {"type": "string"}}},
+                }
+            if "{" in path or paged:
+                shared["404"] = _json(ERROR, "Not found (or not visible to this key; or no such page)")
             if method in {"post", "put", "patch"}:
                 shared["413"] = _json(ERROR, "Request body larger than API_MAX_BODY_BYTES")
                 shared["415"] = _json(ERROR, "Only application/json request bodies are accepted")
+                shared["409"] = _json(FIELD_ERRORS, "Conflicts with stored data (a slug or id already taken)")
             for code, response in shared.items():
                 existing = responses.get(code)
                 if existing is None:
@@ -66,8 +119,8 @@ def declare_error_responses(result: dict[str, Any], generator: Any, request: Any
                     existing["content"] = response["content"]
                     if "headers" in response:
                         existing.setdefault("headers", response["headers"])
-            if "409" in responses:
-                responses["409"] = {**_retry_after(responses["409"].get("description", "Conflict"))}
+            if "409" in responses and "Idempotency-Key" in responses["409"].get("description", ""):
+                responses["409"] = _retry_after(responses["409"]["description"])
             if "422" in responses and "content" not in responses["422"]:
                 responses["422"]["content"] = _json(ERROR, "")["content"]
     return result

@@ -11,6 +11,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from conversations.models import ActionableOutput, AnalysisResult, Conversation, Message
+from salesagent.api_fields import StrictCharField
 from salesagent.parsers import text_error
 
 # Database ids are bigints: larger numbers are not ids (and would overflow the query).
@@ -28,7 +29,7 @@ def not_in_the_future(value: datetime | None) -> datetime | None:
 
 class MessageInSerializer(serializers.Serializer):
     sender = serializers.ChoiceField(choices=Message.Sender.choices)
-    content = serializers.CharField(max_length=settings.MAX_MESSAGE_CHARS, trim_whitespace=True)
+    content = StrictCharField(max_length=settings.MAX_MESSAGE_CHARS, trim_whitespace=True)
     timestamp = serializers.DateTimeField(required=False, allow_null=True, validators=[not_in_the_future])
 
 
@@ -39,13 +40,18 @@ class ProspectMessageSerializer(MessageInSerializer):
 @extend_schema_field(
     {
         "oneOf": [
-            {"type": "string", "maxLength": settings.MAX_MESSAGE_CHARS},
+            {"type": "string", "minLength": 1, "maxLength": settings.MAX_MESSAGE_CHARS, "pattern": r"\S"},
             {
                 "type": "object",
                 "properties": {
                     "sender": {"type": "string", "enum": ["prospect"]},
-                    "content": {"type": "string", "maxLength": settings.MAX_MESSAGE_CHARS},
-                    "timestamp": {"type": "string", "format": "date-time"},
+                    "content": {
+                        "type": "string",
+                        "minLength": 1,
+                        "maxLength": settings.MAX_MESSAGE_CHARS,
+                        "pattern": r"\S",
+                    },
+                    "timestamp": {"type": "string", "format": "date-time", "nullable": True},
                 },
                 "required": ["content"],
             },
@@ -89,7 +95,7 @@ class ProcessMessageSerializer(serializers.Serializer):
         many=True, required=False, max_length=settings.MAX_HISTORY_MESSAGES
     )
     current_prospect_message = CurrentMessageField()
-    prospect_id = serializers.CharField(required=False, allow_null=True, allow_blank=True, max_length=64)
+    prospect_id = StrictCharField(required=False, allow_null=True, allow_blank=True, max_length=64)
     conversation_id = serializers.IntegerField(
         required=False,
         allow_null=True,

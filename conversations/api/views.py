@@ -9,9 +9,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import django_filters
 from django.conf import settings
 from django.db.models import Count, Prefetch, QuerySet
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -23,6 +25,7 @@ from apikeys.access import Scope
 from apikeys.authentication import request_access
 from conversations.agent.types import HistoryMessage
 from conversations.api.serializers import (
+    MAX_ID,
     ConversationDetailSerializer,
     ConversationListSerializer,
     ConversationTurnSerializer,
@@ -52,6 +55,25 @@ TURN_RESPONSES = {
     422: OpenApiResponse(description="This Idempotency-Key was used with a different request"),
 }
 READ_CONVERSATIONS = (Scope.CONVERSATIONS_READ, Scope.TURNS_WRITE)
+
+
+class ConversationFilter(django_filters.FilterSet):
+    # By id, without checking that the prospect exists: an unknown id simply matches nothing.
+    prospect = django_filters.NumberFilter(method="filter_prospect")
+
+    class Meta:
+        model = Conversation
+        fields = ["external_prospect_id", "prospect"]
+
+    @extend_schema_field(OpenApiTypes.INT)
+    def filter_prospect(
+        self, queryset: QuerySet[Conversation], name: str, value: Any
+    ) -> QuerySet[Conversation]:
+        if value != value.to_integral_value():
+            raise ValidationError({name: ["Expected a whole number."]})
+        if not 1 <= value <= MAX_ID:
+            return queryset.none()  # not an id any row can have
+        return queryset.filter(prospect_id=int(value))
 
 
 def _idempotency_key(request: Request) -> str | None:
@@ -115,7 +137,7 @@ class ConversationViewSet(viewsets.ReadOnlyModelViewSet):
     """Stored conversations (a key without conversations:read sees those it created); the detail view
     includes the latest messages and analysed turns."""
 
-    filterset_fields = ["external_prospect_id", "prospect"]
+    filterset_class = ConversationFilter
     search_fields = ["topic", "external_prospect_id"]
     ordering_fields = ["created_at", "updated_at"]
     required_scopes = {
