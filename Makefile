@@ -7,7 +7,7 @@ PORT ?= 8000
 # `make eval` runs every bundled dataset; DATASET=path-or-name runs only that one.
 DATASET ?=
 
-.PHONY: install services migrate demo run test lint format eval worker redis bench db-stop clean
+.PHONY: install services migrate demo run test fuzz lint format eval worker redis bench db-stop clean
 
 $(VENV)/.installed: requirements.txt
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -63,6 +63,12 @@ test: install services lint  ## lint, migration check and the whole test suite
 	$(PY) manage.py makemigrations --check --dry-run
 	$(VENV)/bin/pytest
 
+# Examples per API operation; 100 keeps the run under ten minutes on two cores (README, "Fuzzing").
+FUZZ_EXAMPLES ?= 100
+
+fuzz: demo  ## Schemathesis, every check, against gunicorn on a scratch copy of the demo data
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m salesagent.fuzzing
+
 eval: demo  ## evaluate on every bundled dataset, one table (DATASET=... for one dataset)
 ifeq ($(strip $(DATASET)),)
 	$(PY) manage.py run_eval --all --json var/eval-reports
@@ -70,9 +76,9 @@ else
 	$(PY) manage.py run_eval --dataset $(DATASET) --json var/eval-report.json
 endif
 
-worker: migrate  ## a Celery worker (CELERY_BROKER_URL, default the local Redis of `make redis`)
+worker: migrate  ## a Celery worker with the periodic sweep (CELERY_BROKER_URL, default the local Redis)
 	CELERY_BROKER_URL=$${CELERY_BROKER_URL:-redis://127.0.0.1:6379/0} \
-		$(VENV)/bin/celery -A salesagent worker -l info --concurrency 2
+		$(VENV)/bin/celery -A salesagent worker -B -s var/celerybeat-schedule -l info --concurrency 2
 
 redis: services  ## a local Redis on 127.0.0.1:6379 (data under var/redis), for the broker and cache
 	mkdir -p var/redis

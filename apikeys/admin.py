@@ -8,7 +8,6 @@ from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from rest_framework_api_key.admin import APIKeyModelAdmin
 from rest_framework_api_key.models import APIKey as LibraryAPIKey
 
 from apikeys.access import Scope
@@ -34,7 +33,7 @@ class ApiKeyForm(forms.ModelForm):
 
 
 @admin.register(ApiKey)
-class ApiKeyAdmin(APIKeyModelAdmin):
+class ApiKeyAdmin(admin.ModelAdmin):
     form = ApiKeyForm
     list_display = (
         "prefix",
@@ -55,6 +54,12 @@ class ApiKeyAdmin(APIKeyModelAdmin):
     @admin.display(description="scopes")
     def scope_list(self, obj: ApiKey) -> str:
         return ", ".join(obj.scopes or [])
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
+        # A revoked key stays revoked (the model refuses to un-revoke it); nothing else about it matters.
+        if obj is not None and obj.revoked:
+            return ("prefix", "name", "user", "scopes", "expiry_date", "revoked")
+        return ("prefix",)
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any = None, change: bool = False) -> None:
         if change:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 
 from apikeys.access import ALL_SCOPES, DEFAULT_SCOPES, Access
@@ -44,7 +44,7 @@ def api_key_save_new(*, api_key: ApiKey) -> str:
 
 def api_key_create(
     *,
-    user: AbstractBaseUser,
+    user: User,
     name: str,
     scopes: Iterable[str] = DEFAULT_SCOPES,
     expires_at: datetime | None = None,

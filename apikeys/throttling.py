@@ -34,7 +34,8 @@ class KeyScopeThrottle(SimpleRateThrottle):
 
     def get_rate(self) -> str | None:
         # Read the settings now, not when the class was defined (DRF's default), so they can change.
-        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
+        rates: dict[str, Any] = api_settings.DEFAULT_THROTTLE_RATES
+        return rates.get(self.scope) if self.scope else None
 
     def get_cache_key(self, request: Request, view: Any) -> str:
         access = request_access(request)

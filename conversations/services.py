@@ -110,7 +110,10 @@ def turn_receive(
         )
         Message.objects.bulk_create(
             Message(
-                conversation=conversation, sender=item.sender, content=item.content, timestamp=item.timestamp
+                conversation=conversation,
+                sender=item.sender,
+                content=item.content,
+                timestamp=item.timestamp or received_at,
             )
             for item in _with_timestamps(list(history or []), received_at)
         )

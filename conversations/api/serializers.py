@@ -13,18 +13,18 @@ from rest_framework import serializers
 from conversations.models import ActionableOutput, AnalysisResult, Conversation, Message
 from salesagent.api_fields import StrictCharField
 from salesagent.parsers import text_error
+from salesagent.schema import VISIBLE_TEXT
 
 # Database ids are bigints: larger numbers are not ids (and would overflow the query).
 MAX_ID = 2**63 - 1
 
 
-def not_in_the_future(value: datetime | None) -> datetime | None:
+def not_in_the_future(value: datetime) -> None:
     """Timestamps may run ahead of ours by MAX_CLOCK_SKEW_SECONDS (clients' clocks drift), no more."""
-    if value is not None and value > timezone.now() + timedelta(seconds=settings.MAX_CLOCK_SKEW_SECONDS):
+    if value > timezone.now() + timedelta(seconds=settings.MAX_CLOCK_SKEW_SECONDS):
         raise serializers.ValidationError(
             f"Timestamp is in the future (more than {settings.MAX_CLOCK_SKEW_SECONDS} s ahead of the server)."
         )
-    return value
 
 
 class MessageInSerializer(serializers.Serializer):
@@ -40,7 +40,12 @@ class ProspectMessageSerializer(MessageInSerializer):
 @extend_schema_field(
     {
         "oneOf": [
-            {"type": "string", "minLength": 1, "maxLength": settings.MAX_MESSAGE_CHARS, "pattern": r"\S"},
+            {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": settings.MAX_MESSAGE_CHARS,
+                "pattern": VISIBLE_TEXT,
+            },
             {
                 "type": "object",
                 "properties": {
@@ -49,7 +54,7 @@ class ProspectMessageSerializer(MessageInSerializer):
                         "type": "string",
                         "minLength": 1,
                         "maxLength": settings.MAX_MESSAGE_CHARS,
-                        "pattern": r"\S",
+                        "pattern": VISIBLE_TEXT,
                     },
                     "timestamp": {"type": "string", "format": "date-time", "nullable": True},
                 },
@@ -91,7 +96,7 @@ class CurrentMessageField(serializers.Field):
 
 
 class ProcessMessageSerializer(serializers.Serializer):
-    conversation_history = MessageInSerializer(
+    conversation_history = MessageInSerializer(  # type: ignore[call-arg]  # many=True: a ListSerializer
         many=True, required=False, max_length=settings.MAX_HISTORY_MESSAGES
     )
     current_prospect_message = CurrentMessageField()
@@ -193,14 +198,15 @@ class ConversationDetailSerializer(ConversationListSerializer):
         fields = [*ConversationListSerializer.Meta.fields, "messages", "turns", "messages_truncated"]
 
     @extend_schema_field(MessageSerializer(many=True))
-    def get_messages(self, conversation: Conversation) -> list[dict[str, Any]]:
+    # `conversation` carries the view's annotation and prefetches (message_count, recent_*).
+    def get_messages(self, conversation: Any) -> Any:
         return MessageSerializer(reversed(conversation.recent_messages), many=True).data
 
     @extend_schema_field(TurnSerializer(many=True))
-    def get_turns(self, conversation: Conversation) -> list[dict[str, Any]]:
+    def get_turns(self, conversation: Any) -> Any:
         return TurnSerializer(reversed(conversation.recent_turns), many=True).data
 
-    def get_messages_truncated(self, conversation: Conversation) -> bool:
+    def get_messages_truncated(self, conversation: Any) -> bool:
         return conversation.message_count > len(conversation.recent_messages)
 
 

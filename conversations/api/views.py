@@ -51,7 +51,10 @@ TURN_RESPONSES = {
     200: OpenApiResponse(TurnOutputSerializer, description="The agent's analysis and proposal"),
     400: OpenApiResponse(description="Field errors; nothing was stored"),
     404: OpenApiResponse(description="No such conversation (or the key may not see it)"),
-    409: OpenApiResponse(description="A request with this Idempotency-Key is still being answered"),
+    409: OpenApiResponse(
+        description="A request with this Idempotency-Key is still being answered (retry after Retry-After), "
+        "or the conversation is full (code conversation_full)"
+    ),
     422: OpenApiResponse(description="This Idempotency-Key was used with a different request"),
 }
 READ_CONVERSATIONS = (Scope.CONVERSATIONS_READ, Scope.TURNS_WRITE)
@@ -92,7 +95,7 @@ def answer_turn(request: Request, receive: Callable[[], Message]) -> Response:
     """Store and answer a turn once (per Idempotency-Key, or per identical request while unanswered)."""
     analysis, replayed = turn_process_idempotent(
         access=request_access(request),
-        user_id=request.user.pk,
+        user_id=int(request.user.pk or 0),  # authenticated: HasScope let the request through
         key=_idempotency_key(request),
         fingerprint=request_fingerprint(request.path, request.data),
         receive=receive,

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 from django.db.models import QuerySet
 from rest_framework import viewsets
+from rest_framework.serializers import BaseSerializer
 
 from apikeys.access import Scope
 from apikeys.authentication import request_access
@@ -36,14 +39,16 @@ class ProspectViewSet(viewsets.ModelViewSet):
     def get_serializer_class(self) -> type:
         return ProspectDetailSerializer if self.action == "retrieve" else ProspectSerializer
 
-    def perform_create(self, serializer: ProspectSerializer) -> None:
+    def perform_create(self, serializer: BaseSerializer[Any]) -> None:
         serializer.instance = prospect_create(
             access=request_access(self.request), **serializer.validated_data
         )
 
-    def perform_update(self, serializer: ProspectSerializer) -> None:
+    def perform_update(self, serializer: BaseSerializer[Any]) -> None:
         serializer.instance = prospect_update(
-            access=request_access(self.request), prospect=serializer.instance, **serializer.validated_data
+            access=request_access(self.request),
+            prospect=cast(Prospect, serializer.instance),
+            **serializer.validated_data,
         )
 
     def perform_destroy(self, instance: Prospect) -> None:

@@ -85,17 +85,18 @@ def test_an_api_edit_and_a_renamed_id_are_seen_at_once(
 
 
 def test_the_demo_loader_goes_through_the_service(django_capture_on_commit_callbacks):
-    assert get_crm_client().get_prospect("prospect_005").lead_score != 3  # cached now
+    cached = get_crm_client().get_prospect("prospect_005")
+    assert cached is not None
+    assert cached.lead_score != 3  # and it is in the cache now
     Prospect.objects.filter(external_id="prospect_005").update(lead_score=3)
 
     with django_capture_on_commit_callbacks(execute=True):
         report = load_demo_prospects(reset=True)
 
     assert report.restored == ["prospect_005"]
-    assert (
-        get_crm_client().get_prospect("prospect_005").lead_score
-        == Prospect.objects.get(external_id="prospect_005").lead_score
-    )
+    fresh = get_crm_client().get_prospect("prospect_005")
+    assert fresh is not None
+    assert fresh.lead_score == Prospect.objects.get(external_id="prospect_005").lead_score
 
 
 def test_writes_need_the_crm_write_scope():
@@ -164,12 +165,13 @@ def test_the_logging_task_retries_on_a_database_outage(monkeypatch):
 
     monkeypatch.setattr(client, "log_interaction", flaky)
     monkeypatch.setattr(tasks, "get_crm_client", lambda: client)
-    retries = []
-    monkeypatch.setattr(
-        tasks.log_interaction_task,
-        "retry",
-        lambda **kwargs: retries.append(kwargs) or (_ for _ in ()).throw(kwargs["exc"]),
-    )
+    retries: list[dict] = []
+
+    def retry(**kwargs):
+        retries.append(kwargs)
+        raise kwargs["exc"]
+
+    monkeypatch.setattr(tasks.log_interaction_task, "retry", retry)
 
     # When the task runs and fails, Celery's autoretry asks for a retry with that error
     with pytest.raises(OperationalError):

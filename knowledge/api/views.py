@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 from django.db.models import Count, QuerySet
 from drf_spectacular.utils import extend_schema
 from rest_framework import viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.serializers import BaseSerializer
 from rest_framework.views import APIView
 
 from apikeys.access import Scope
@@ -46,12 +49,12 @@ class DocumentViewSet(viewsets.ModelViewSet):
         # The response shows chunk_count, an annotation the saved instance does not carry.
         return self.get_queryset().get(pk=document.pk)
 
-    def perform_create(self, serializer: DocumentSerializer) -> None:
+    def perform_create(self, serializer: BaseSerializer[Any]) -> None:
         document = document_save(Document(**serializer.validated_data), access=request_access(self.request))
         serializer.instance = self._reloaded(document)
 
-    def perform_update(self, serializer: DocumentSerializer) -> None:
-        document = serializer.instance
+    def perform_update(self, serializer: BaseSerializer[Any]) -> None:
+        document = cast(Document, serializer.instance)
         for name, value in serializer.validated_data.items():
             setattr(document, name, value)
         serializer.instance = self._reloaded(document_save(document, access=request_access(self.request)))

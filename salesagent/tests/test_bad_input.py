@@ -160,7 +160,8 @@ def test_a_full_conversation_takes_no_more_turns_or_messages(api_client, setting
     )
 
     for response in (again, via_process, reply):
-        assert response.status_code == 400
+        assert response.status_code == 409
+        assert response.json()["code"] == "conversation_full"
         assert "conversation_id" in response.json()
     assert conversation.messages.count() == 3
 

@@ -77,10 +77,12 @@ class Stack:
         with psycopg.connect(
             host=self.database["HOST"], port=self.database["PORT"], user="postgres", dbname=DATABASE
         ) as conn:
-            return conn.execute(sql).fetchone()[0]
+            row = conn.execute(sql).fetchone()
+            assert row is not None
+            return row[0]
 
 
-def _pg(tool: str, *args: str, log: Path) -> None:
+def _pg(tool: str, *args: str, log: Path, password: str = "") -> None:
     with log.open("a") as out:
         subprocess.run(
             [str(POSTGRES_BIN_PATH / tool), *args],
@@ -88,6 +90,7 @@ def _pg(tool: str, *args: str, log: Path) -> None:
             stdout=out,
             stderr=subprocess.STDOUT,
             timeout=120,
+            env={**os.environ, "PGPASSWORD": password},
         )
 
 
