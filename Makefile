@@ -43,7 +43,7 @@ run: demo  ## serve on http://$(HOST):$(PORT) with a demo API token
 	$(PY) manage.py collectstatic --noinput -v0  # WhiteNoise serves the admin's CSS and JS from var/static
 	@TOKEN=$$($(PY) manage.py create_api_token demo --staff); \
 	echo ""; \
-	echo "Demo API token: $$TOKEN"; \
+	echo "Demo API key (every scope; shown once, a new one each run): $$TOKEN"; \
 	echo "Try:"; \
 	echo "  curl -s -X POST http://$(HOST):$(PORT)/api/process_message \\"; \
 	echo "    -H 'Authorization: Token '$$TOKEN -H 'Content-Type: application/json' \\"; \

@@ -23,6 +23,12 @@ def required_scopes(view: Any, request: Request) -> tuple[str, ...]:
     return (needed,) if isinstance(needed, str) else tuple(needed)
 
 
+def _handles(view: Any, request: Request) -> bool:
+    if hasattr(view, "action_map"):  # a viewset: the method maps to an action or it is not allowed
+        return getattr(view, "action", None) is not None
+    return hasattr(view, (request.method or "").lower())
+
+
 class HasScope(BasePermission):
     """Authenticated, and holding a scope the view's action needs (a 403 names the scope)."""
 
@@ -31,6 +37,8 @@ class HasScope(BasePermission):
             return False
         needed = required_scopes(view, request)
         if not needed:
+            if not _handles(view, request):
+                return True  # DRF answers 405 Method Not Allowed next
             raise ScopeDenied("(none grants this operation)")
         access = request_access(request)
         if not any(access.has(scope) for scope in needed):

@@ -35,7 +35,12 @@ def fresh_database(data_dir: Path) -> None:
         host=server["HOST"], port=server["PORT"], user="postgres", dbname="postgres", autocommit=True
     ) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{FUZZ_DATABASE}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{FUZZ_DATABASE}" TEMPLATE "{SOURCE_DATABASE}"')
+        try:
+            conn.execute(f'CREATE DATABASE "{FUZZ_DATABASE}" TEMPLATE "{SOURCE_DATABASE}"')
+        except psycopg.errors.ObjectInUse as exc:
+            raise SystemExit(
+                f"cannot copy {SOURCE_DATABASE!r} while something uses it (stop `make run`): {exc}"
+            ) from exc
 
 
 def _wait_ready(url: str, process: subprocess.Popen, log: Path) -> None:

@@ -47,6 +47,8 @@ def start_celery_worker(broker_url: str, log: Path, *, extra_env: dict[str, str]
         "CELERY_BROKER_URL": broker_url,
         "EMBEDDED_POSTGRES_DIR": str(settings.EMBEDDED_POSTGRES_DIR),
         "EMBEDDED_POSTGRES_DB": database["NAME"],
+        # Test workers start often and on data a test may have emptied; the first task loads what it needs.
+        "WARM_UP": "false",
         **(extra_env or {}),
     }
     if os.environ.get("DATABASE_URL"):

@@ -95,12 +95,22 @@ class CurrentMessageField(serializers.Field):
         return value
 
 
+@extend_schema_field({"oneOf": [{"type": "string", "maxLength": 64}, {"type": "integer"}], "nullable": True})
+class ProspectIdField(serializers.CharField):
+    """A CRM id as sent: text, or a whole number (clients that number their prospects send 5)."""
+
+    def to_internal_value(self, data: Any) -> str:
+        if isinstance(data, bool) or not isinstance(data, str | int):
+            self.fail("invalid")
+        return super().to_internal_value(str(data))
+
+
 class ProcessMessageSerializer(serializers.Serializer):
     conversation_history = MessageInSerializer(  # type: ignore[call-arg]  # many=True: a ListSerializer
         many=True, required=False, max_length=settings.MAX_HISTORY_MESSAGES
     )
     current_prospect_message = CurrentMessageField()
-    prospect_id = StrictCharField(required=False, allow_null=True, allow_blank=True, max_length=64)
+    prospect_id = ProspectIdField(required=False, allow_null=True, allow_blank=True, max_length=64)
     conversation_id = serializers.IntegerField(
         required=False,
         allow_null=True,
