@@ -95,12 +95,19 @@ class CurrentMessageField(serializers.Field):
         return value
 
 
-@extend_schema_field({"oneOf": [{"type": "string", "maxLength": 64}, {"type": "integer"}], "nullable": True})
+@extend_schema_field(
+    {
+        "oneOf": [{"type": "string", "maxLength": 64}, {"type": "integer", "minimum": 0, "maximum": MAX_ID}],
+        "nullable": True,
+    }
+)
 class ProspectIdField(serializers.CharField):
     """A CRM id as sent: text, or a whole number (clients that number their prospects send 5)."""
 
     def to_internal_value(self, data: Any) -> str:
         if isinstance(data, bool) or not isinstance(data, str | int):
+            self.fail("invalid")
+        if isinstance(data, int) and not 0 <= data <= MAX_ID:
             self.fail("invalid")
         return super().to_internal_value(str(data))
 
