@@ -42,19 +42,29 @@ def _retry_after(description: str) -> dict[str, Any]:
     return response
 
 
-def _require_visible_text(schemas: dict[str, Any]) -> None:
-    # The API trims whitespace from text fields, so a required one may not be only whitespace.
+def _visible(schema: dict[str, Any]) -> None:
+    if (
+        schema.get("type") == "string"
+        and schema.get("minLength", 0) >= 1
+        and not {"pattern", "format", "enum"} & set(schema)
+    ):
+        schema["pattern"] = VISIBLE_TEXT
+
+
+def _require_visible_text(schemas: dict[str, Any], paths: dict[str, Any]) -> None:
+    # The API trims whitespace from text, so a non-blank field or query parameter may not be only
+    # whitespace.
     for name, schema in schemas.items():
         if not name.endswith("Request"):
             continue
         for prop in schema.get("properties", {}).values():
-            for candidate in (prop, prop.get("items") or {}):
-                if (
-                    candidate.get("type") == "string"
-                    and candidate.get("minLength", 0) >= 1
-                    and not {"pattern", "format", "enum"} & set(candidate)
-                ):
-                    candidate["pattern"] = VISIBLE_TEXT
+            _visible(prop)
+            _visible(prop.get("items") or {})
+    for operations in paths.values():
+        for operation in operations.values():
+            for parameter in operation.get("parameters", []):
+                if parameter.get("in") == "query":
+                    _visible(parameter.get("schema") or {})
 
 
 # Conversation operations whose {id} a turn's response supplies (for stateful testing and clients).
@@ -87,7 +97,7 @@ def declare_error_responses(result: dict[str, Any], generator: Any, request: Any
     """drf-spectacular hook: add the shared error responses to every operation."""
     schemas = result.setdefault("components", {}).setdefault("schemas", {})
     schemas.update(SCHEMAS)
-    _require_visible_text(schemas)
+    _require_visible_text(schemas, result.get("paths", {}))
     _link_turns(result.get("paths", {}))
     for path, operations in result.get("paths", {}).items():
         for method, operation in operations.items():
