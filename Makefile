@@ -7,7 +7,7 @@ PORT ?= 8000
 # `make eval` runs every bundled dataset; DATASET=path-or-name runs only that one.
 DATASET ?=
 
-.PHONY: install services migrate demo run test lint typecheck format eval worker redis bench bench-turns db-stop clean
+.PHONY: install services migrate demo run test fuzz lint typecheck format eval worker redis bench bench-turns db-stop clean
 
 $(VENV)/.installed: requirements.txt
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -15,7 +15,15 @@ $(VENV)/.installed: requirements.txt
 	$(VENV)/bin/pip install --quiet -r requirements.txt
 	touch $@
 
-install: $(VENV)/.installed  ## virtualenv with pinned dependencies
+# Settings refuse to start without SECRET_KEY unless DEBUG=true. For development on this machine, a
+# random key is written to .env once (never committed; the Docker image does not copy it), with the
+# HTTPS-only settings off because `make run` serves plain HTTP.
+.env:
+	@printf '# Written by make for development on this machine; production sets these in its environment.\nSECRET_KEY=%s\nSECURE_HTTPS=false\n' \
+		"$$($(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))')" > $@
+	@echo "wrote a development SECRET_KEY to .env"
+
+install: $(VENV)/.installed .env  ## virtualenv with pinned dependencies (and a development .env)
 
 # System packages: Redis is the Celery broker (the worker tests start their own server from it);
 # Prometheus (with promtool) runs in the metrics tests and checks the alert rules.
@@ -39,7 +47,7 @@ run: demo  ## serve on http://$(HOST):$(PORT) with a demo API token
 	$(PY) manage.py collectstatic --noinput -v0  # WhiteNoise serves the admin's CSS and JS from var/static
 	@TOKEN=$$($(PY) manage.py create_api_token demo --staff); \
 	echo ""; \
-	echo "Demo API token: $$TOKEN"; \
+	echo "Demo API key (every scope; shown once, a new one each run): $$TOKEN"; \
 	echo "Try:"; \
 	echo "  curl -s -X POST http://$(HOST):$(PORT)/api/process_message \\"; \
 	echo "    -H 'Authorization: Token '$$TOKEN -H 'Content-Type: application/json' \\"; \
@@ -63,6 +71,12 @@ test: install services lint  ## lint, migration check and the whole test suite
 	$(PY) manage.py makemigrations --check --dry-run
 	$(VENV)/bin/pytest
 
+# Examples per API operation; 100 keeps the run under ten minutes on two cores (README, "Fuzzing").
+FUZZ_EXAMPLES ?= 100
+
+fuzz: demo  ## Schemathesis, every check, against gunicorn on a scratch copy of the demo data
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m salesagent.fuzzing
+
 eval: demo  ## evaluate on every bundled dataset, one table (DATASET=... for one dataset)
 ifeq ($(strip $(DATASET)),)
 	$(PY) manage.py run_eval --all --json var/eval-reports
@@ -70,9 +84,9 @@ else
 	$(PY) manage.py run_eval --dataset $(DATASET) --json var/eval-report.json
 endif
 
-worker: migrate  ## a Celery worker (CELERY_BROKER_URL, default the local Redis of `make redis`)
+worker: migrate  ## a Celery worker with the periodic sweep (CELERY_BROKER_URL, default the local Redis)
 	CELERY_BROKER_URL=$${CELERY_BROKER_URL:-redis://127.0.0.1:6379/0} \
-		$(VENV)/bin/celery -A salesagent worker -l info --concurrency 2
+		$(VENV)/bin/celery -A salesagent worker -B -s var/celerybeat-schedule -l info --concurrency 2
 
 redis: services  ## a local Redis on 127.0.0.1:6379 (data under var/redis), for the broker and cache
 	mkdir -p var/redis

@@ -16,9 +16,11 @@ import pytest
 import redis
 from django.core.cache import cache
 from django.core.management import call_command
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from apikeys.access import ALL_SCOPES, Scope
+from apikeys.models import ApiKey
+from apikeys.services import api_key_create
 from conversations.agent import model_client
 from salesagent.celery import app as celery_app
 from salesagent.fake_openai import FakeOpenAI
@@ -32,25 +34,44 @@ def django_db_setup(django_db_setup, django_db_blocker):
         call_command("load_demo", "--reset", verbosity=0)
 
 
+# What the shared `api_client` may do: everything but writing the knowledge base and the CRM, as an
+# inbox or CRM plug-in key would (the scope matrix in apikeys/tests covers every other combination).
+API_CLIENT_SCOPES = (
+    Scope.TURNS_WRITE,
+    Scope.CONVERSATIONS_READ,
+    Scope.KNOWLEDGE_READ,
+    Scope.CRM_READ,
+    Scope.EVALUATION_READ,
+)
+
+
+def key_client(api_key_secret: str) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {api_key_secret}")
+    return client
+
+
 @pytest.fixture
 def api_user(django_user_model):
-    return django_user_model.objects.create_user(username="api-user", password="not-used-here")
+    return django_user_model.objects.create_user(username="api-user", password=None)
 
 
 @pytest.fixture
-def api_client(api_user) -> APIClient:
-    token = Token.objects.create(user=api_user)
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
-    return client
+def api_key_and_secret(api_user) -> tuple[ApiKey, str]:
+    return api_key_create(user=api_user, name="tests", scopes=API_CLIENT_SCOPES)
+
+
+@pytest.fixture
+def api_client(api_key_and_secret) -> APIClient:
+    """A non-staff client whose key has every scope except knowledge:write and crm:write."""
+    return key_client(api_key_and_secret[1])
 
 
 @pytest.fixture
 def staff_api_client(django_user_model) -> APIClient:
-    staff = django_user_model.objects.create_user(username="staff-user", password="not-used", is_staff=True)
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=staff).key}")
-    return client
+    """A staff user's client whose key has every scope."""
+    staff = django_user_model.objects.create_user(username="staff-user", password=None, is_staff=True)
+    return key_client(api_key_create(user=staff, name="staff tests", scopes=ALL_SCOPES)[1])
 
 
 @pytest.fixture

@@ -229,17 +229,40 @@ class AnalysisResultAdmin(admin.ModelAdmin):
 class TurnRequestAdmin(admin.ModelAdmin):
     """Idempotency keys clients sent with turn requests, and whether each was answered."""
 
-    list_display = ("key", "user", "conversation", "answered", "created_at")
-    list_select_related = ("user", "conversation")
+    list_display = (
+        "key",
+        "user",
+        "api_key",
+        "implicit",
+        "conversation",
+        "answered",
+        "attempts",
+        "created_at",
+    )
+    list_select_related = ("user", "api_key", "conversation")
+    list_filter = ("implicit",)
     search_fields = ("key", "user__username")
-    readonly_fields = ("user", "key", "request_hash", "conversation", "message", "response", "created_at")
+    readonly_fields = (
+        "user",
+        "api_key",
+        "key",
+        "implicit",
+        "request_hash",
+        "conversation",
+        "message",
+        "analysis",
+        "attempts",
+        "last_error",
+        "created_at",
+        "updated_at",
+    )
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
     @admin.display(description="answered", boolean=True)
     def answered(self, obj: TurnRequest) -> bool:
-        return obj.response is not None
+        return obj.analysis_id is not None
 
 
 @admin.register(Intent)

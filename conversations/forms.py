@@ -21,7 +21,10 @@ class PlaygroundForm(forms.Form):
         to_field_name="external_id",
     )
     conversation_id = forms.IntegerField(
-        required=False, min_value=1, help_text="Continue a stored conversation (its history is used)."
+        required=False,
+        min_value=1,
+        max_value=2**63 - 1,
+        help_text="Continue a stored conversation (its history is used).",
     )
 
 

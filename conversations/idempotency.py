@@ -1,28 +1,47 @@
-"""Idempotent turn requests: a client retrying with the same ``Idempotency-Key`` gets the stored answer.
+"""Turn requests answered once: retries replay the stored answer, failures leave nothing orphaned.
 
-The key is scoped to the API user. The first request records a :class:`TurnRequest` with a
-fingerprint of its body; a retry with the same body replays the stored response and creates no new
-rows, a retry with a different body is refused, and a retry after a crash (the message was stored but
-never answered) answers the stored message instead of storing it again.
+Every turn request through the API has a :class:`TurnRequest` row while it is being answered,
+scoped to the caller (user and API key):
+
+- with an ``Idempotency-Key`` header the row is kept; a retry with the same body replays the stored
+  turn (rendered from the stored rows), with a different body it is refused;
+- without the header the row is implicit, keyed by a hash of the request, and deleted in the
+  transaction that stores the answer. If answering failed (say, the database went away mid-turn),
+  an identical retry finds the stored message and answers it instead of storing it again.
+
+Who is answering a row is a Postgres session advisory lock on it, not a timestamp: a second request
+for the same row gets :class:`TurnInProgress` (409 with ``Retry-After``) only while the first is
+really running; if that process died, its connection and lock died with it and the retry proceeds at
+once. A failure before the message was stored deletes the row, freeing the key. The periodic sweep
+(:func:`turn_requests_sweep`) answers messages whose client never retried and expires old keys.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from conversations.agent.model_client import turn_budget_seconds
-from conversations.models import Message, TurnRequest
+from apikeys.access import Access
+from conversations.models import AnalysisResult, Message, TurnRequest
 from conversations.services import StoredTurn, turn_answer
+from salesagent.faults import DATABASE_UNAVAILABLE
+
+logger = logging.getLogger(__name__)
 
 MAX_KEY_LENGTH = 255
-IN_PROGRESS_MARGIN_SECONDS = 30
+# pg_try_advisory_lock(int, int): this namespace, then the row id.
+LOCK_NAMESPACE = 0x7475726E  # "turn"
+IN_PROGRESS_RETRY_AFTER_SECONDS = 2
 
 
 class IdempotencyKeyReused(ValueError):
@@ -30,65 +49,169 @@ class IdempotencyKeyReused(ValueError):
 
 
 class TurnInProgress(RuntimeError):
-    """Another request with this key is still being answered."""
+    """Another request for this turn is still being answered."""
+
+    def __init__(self, key: str, retry_after: int = IN_PROGRESS_RETRY_AFTER_SECONDS) -> None:
+        super().__init__(key)
+        self.retry_after = retry_after
 
 
 def request_fingerprint(path: str, body: Any) -> str:
     """A stable hash of what was asked: the endpoint and the JSON body, key order ignored."""
     canonical = json.dumps({"path": path, "body": body}, sort_keys=True, default=str, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    return hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def _in_progress_window() -> timedelta:
-    # Longer than the worst case of one turn (the model's whole time budget, then the local brain), so
-    # a live request is never answered twice; an older unanswered request is taken to have crashed.
-    return timedelta(seconds=turn_budget_seconds() + IN_PROGRESS_MARGIN_SECONDS)
+@contextmanager
+def _answering(turn_request_id: int) -> Iterator[bool]:
+    """Hold the advisory lock of a turn request while answering it; yields whether it was free."""
+    object_id = turn_request_id % 2_147_483_647
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [LOCK_NAMESPACE, object_id])
+        acquired = bool(cursor.fetchone()[0])
+    try:
+        yield acquired
+    finally:
+        if acquired:
+            try:
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [LOCK_NAMESPACE, object_id])
+            except DATABASE_UNAVAILABLE:
+                pass  # the connection is gone, and its session lock with it
+
+
+def _owner(access: Access, user_id: int) -> dict[str, Any]:
+    return {"user_id": user_id, "api_key_id": access.api_key_id}
+
+
+def _turn_request(access: Access, user_id: int, key: str, implicit: bool, fingerprint: str) -> TurnRequest:
+    lookup = {**_owner(access, user_id), "key": key, "implicit": implicit}
+    try:
+        with transaction.atomic():
+            return TurnRequest.objects.create(**lookup, request_hash=fingerprint)
+    except IntegrityError:
+        return TurnRequest.objects.get(**lookup)
+
+
+def _record_failure(turn_request_id: int, exc: BaseException) -> None:
+    """Free the key when nothing was stored; else note the failure so the retry answers the message."""
+    try:
+        row = TurnRequest.objects.filter(pk=turn_request_id)
+        if row.filter(message__isnull=True).delete()[0]:
+            return
+        row.update(last_error=f"{type(exc).__name__}: {exc}"[:500], updated_at=timezone.now())
+    except DATABASE_UNAVAILABLE:
+        # Nothing can be written now; the lock is released with the connection, so a retry after
+        # the outage proceeds, and an unanswered message is answered by that retry or the sweep.
+        logger.warning("could not record the failure of turn request %s", turn_request_id)
+
+
+def _answer(turn_request: TurnRequest, receive: Callable[[], Message], brain: str | None) -> StoredTurn:
+    if turn_request.message_id is None:
+        message = receive()
+        TurnRequest.objects.filter(pk=turn_request.pk).update(
+            message=message, conversation_id=message.conversation_id, updated_at=timezone.now()
+        )
+    else:
+        message = Message.objects.select_related("conversation").get(pk=turn_request.message_id)
+
+    def link_answer(stored: StoredTurn) -> None:
+        rows = TurnRequest.objects.filter(pk=turn_request.pk)
+        if turn_request.implicit:
+            rows.delete()
+        else:
+            rows.update(analysis=stored.analysis, updated_at=timezone.now())
+
+    return turn_answer(message=message, brain=brain, on_stored=link_answer)
 
 
 def turn_process_idempotent(
     *,
+    access: Access,
     user_id: int,
-    key: str,
+    key: str | None,
     fingerprint: str,
     receive: Callable[[], Message],
-    render: Callable[[StoredTurn], dict[str, Any]],
     brain: str | None = None,
-) -> tuple[dict[str, Any], bool]:
-    """Answer a turn once per (user, key); returns (response body, replayed).
+) -> tuple[AnalysisResult, bool]:
+    """Answer a turn once per (caller, key); returns (the stored analysis, replayed).
 
-    ``receive`` stores the inbound message (called at most once per key); ``render`` shapes the
-    stored turn into the response that is kept for replays.
+    ``key`` is the client's Idempotency-Key, or None (an implicit key from ``fingerprint``).
+    ``receive`` stores the inbound message; it is called at most once per row.
     """
-    try:
-        with transaction.atomic():
-            turn_request = TurnRequest.objects.create(user_id=user_id, key=key, request_hash=fingerprint)
-        fresh = True
-    except IntegrityError:
-        turn_request = TurnRequest.objects.get(user_id=user_id, key=key)
-        fresh = False
-
-    if not fresh:
+    implicit = key is None
+    stored_key = f"request:{fingerprint}" if key is None else key
+    for _ in range(3):  # an implicit row may be deleted (answered) between our read and our lock
+        turn_request = _turn_request(access, user_id, stored_key, implicit, fingerprint)
         if turn_request.request_hash != fingerprint:
-            raise IdempotencyKeyReused(key)
-        if turn_request.response is not None:
-            return turn_request.response, True
-        if timezone.now() - turn_request.created_at < _in_progress_window():
-            raise TurnInProgress(key)
+            raise IdempotencyKeyReused(stored_key)
+        if turn_request.analysis_id is not None:
+            return AnalysisResult.objects.select_related("output").get(pk=turn_request.analysis_id), True
+        with _answering(turn_request.pk) as acquired:
+            if not acquired:
+                raise TurnInProgress(stored_key)
+            current = TurnRequest.objects.filter(pk=turn_request.pk).first()
+            if current is None:
+                continue
+            if current.analysis_id is not None:
+                return AnalysisResult.objects.select_related("output").get(pk=current.analysis_id), True
+            TurnRequest.objects.filter(pk=current.pk).update(
+                attempts=current.attempts + 1, updated_at=timezone.now()
+            )
+            try:
+                stored = _answer(current, receive, brain)
+            except Exception as exc:
+                _record_failure(current.pk, exc)
+                raise
+            return stored.analysis, False
+    raise TurnInProgress(stored_key)
 
-    with transaction.atomic():
-        locked = TurnRequest.objects.select_for_update().get(pk=turn_request.pk)
-        if locked.message_id is None:
-            message = receive()
-            locked.message = message
-            locked.conversation_id = message.conversation_id
-            locked.save(update_fields=["message", "conversation"])
-        message = Message.objects.select_related("conversation").get(pk=locked.message_id)
 
-    rendered: dict[str, Any] = {}
+@dataclass
+class SweepReport:
+    answered: list[int] = field(default_factory=list)
+    failed: list[int] = field(default_factory=list)
+    freed: int = 0
+    expired: int = 0
 
-    def keep_response(stored: StoredTurn) -> None:
-        rendered.update(render(stored))
-        TurnRequest.objects.filter(pk=turn_request.pk).update(response=rendered)
 
-    turn_answer(message=message, brain=brain, on_stored=keep_response)
-    return rendered, False
+def turn_requests_sweep(*, brain: str | None = None) -> SweepReport:
+    """Answer stored messages whose request failed and was not retried; free and expire old rows.
+
+    Runs periodically (Celery beat, ``CELERY_BEAT_SCHEDULE``). A row someone is answering (its lock is
+    held) is skipped.
+    """
+    report = SweepReport()
+    now = timezone.now()
+    stale = now - timedelta(seconds=settings.ORPHAN_SWEEP_AFTER_SECONDS)
+    report.freed = TurnRequest.objects.filter(
+        message__isnull=True, analysis__isnull=True, updated_at__lt=stale
+    ).delete()[0]
+    report.expired = TurnRequest.objects.filter(
+        analysis__isnull=False, created_at__lt=now - timedelta(hours=settings.IDEMPOTENCY_KEY_TTL_HOURS)
+    ).delete()[0]
+    orphans = TurnRequest.objects.filter(
+        message__isnull=False, analysis__isnull=True, updated_at__lt=stale
+    ).order_by("id")
+    for turn_request in orphans:
+        with _answering(turn_request.pk) as acquired:
+            if not acquired:
+                continue
+            current = TurnRequest.objects.filter(pk=turn_request.pk, analysis__isnull=True).first()
+            if current is None:
+                continue
+            try:
+                stored = _answer(current, _no_receive, brain)
+            except DATABASE_UNAVAILABLE:
+                raise
+            except Exception as exc:
+                logger.exception("sweep could not answer turn request %s", current.pk)
+                _record_failure(current.pk, exc)
+                report.failed.append(current.pk)
+                continue
+            report.answered.append(stored.message.pk)
+    return report
+
+
+def _no_receive() -> Message:
+    raise AssertionError("the sweep only answers messages that were stored")

@@ -171,6 +171,14 @@ class Conversation(models.Model):
         "crm.Prospect", on_delete=models.SET_NULL, null=True, blank=True, related_name="conversations"
     )
     external_prospect_id = models.CharField(max_length=64, blank=True, db_index=True)
+    api_key = models.ForeignKey(
+        "apikeys.ApiKey",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="conversations",
+        help_text="The key that created it: keys without conversations:read see only their own.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -237,6 +245,12 @@ class ActionableOutput(models.Model):
     next_steps = models.JSONField(default=list)
     tool_usage_log = models.JSONField(default=list)
     knowledge_citations = models.JSONField(default=list)
+    knowledge_results = models.JSONField(
+        default=list, blank=True, help_text="Every chunk retrieved for the turn, as the API returns it."
+    )
+    questions = models.JSONField(
+        default=list, blank=True, help_text="The questions and requests the message was split into."
+    )
     crm_snapshot = models.JSONField(null=True, blank=True)
     reasoning_trace = models.TextField(blank=True)
     degraded = models.BooleanField(default=False)
@@ -248,10 +262,22 @@ class ActionableOutput(models.Model):
 
 
 class TurnRequest(models.Model):
-    """A turn request sent with an ``Idempotency-Key``: a retry gets the stored response back."""
+    """A turn request being answered, or answered under an ``Idempotency-Key``.
+
+    A request with the header keeps its row (``analysis`` set once answered) so a retry replays the
+    stored turn. A request without it gets an implicit row keyed by a hash of its body, deleted when
+    the turn is answered: if answering failed, an identical retry finds the stored message and answers
+    it instead of storing it again, and the periodic sweep answers it if the client never retries.
+    """
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    api_key = models.ForeignKey(
+        "apikeys.ApiKey", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
     key = models.CharField(max_length=255)
+    implicit = models.BooleanField(
+        default=False, help_text="No Idempotency-Key was sent: the key is a hash of the request."
+    )
     request_hash = models.CharField(max_length=64)
     conversation = models.ForeignKey(
         Conversation, on_delete=models.SET_NULL, null=True, blank=True, related_name="turn_requests"
@@ -262,13 +288,30 @@ class TurnRequest(models.Model):
         null=True,
         blank=True,
         related_name="turn_requests",
-        help_text="The stored inbound message; a retry after a crash answers it instead of storing it again.",
+        help_text="The stored inbound message; a retry after a failure answers it, never stores it again.",
     )
-    response = models.JSONField(null=True, blank=True, help_text="Set once the turn has been answered.")
+    analysis = models.ForeignKey(
+        AnalysisResult,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Set once the turn has been answered; replays render it.",
+    )
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["user", "key"], name="turn_request_user_key_unique")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "api_key", "key", "implicit"],
+                name="turn_request_owner_key_unique",
+                nulls_distinct=False,
+            )
+        ]
+        indexes = [models.Index(fields=["analysis", "updated_at"], name="turn_request_sweep")]
 
     def __str__(self) -> str:
-        return f"{self.key} ({'answered' if self.response is not None else 'in progress'})"
+        return f"{self.key} ({'answered' if self.analysis_id else 'open'})"

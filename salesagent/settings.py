@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -27,10 +28,14 @@ def _secret(name: str, default: str = "") -> str:
 DEBUG = env.bool("DEBUG", default=False)
 SECRET_KEY = _secret("SECRET_KEY", default="")
 if not SECRET_KEY:
-    if not DEBUG and env.bool("REQUIRE_SECRET_KEY", default=False):
-        raise environ.ImproperlyConfigured("SECRET_KEY must be set in production")
-    # Development-only fallback; production deployments set SECRET_KEY (docker-compose requires it).
-    SECRET_KEY = "dev-only-insecure-key-do-not-use-in-production"
+    if not DEBUG:
+        # No public fallback: a process that signs sessions and CSRF tokens with a known key is open
+        # to forgery. `make` writes a random development key to .env (see the Makefile).
+        raise environ.ImproperlyConfigured(
+            "SECRET_KEY (or SECRET_KEY_FILE) must be set unless DEBUG=true; "
+            "for development, any `make` target writes a random one to .env"
+        )
+    SECRET_KEY = "dev-only-insecure-key-debug-mode-" + "x" * 20
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 # In Kubernetes the kubelet's probes and Prometheus address a pod by its IP (the Deployment sets POD_IP).
 if env.str("POD_IP", default=""):
@@ -46,12 +51,14 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.postgres",
     "rest_framework",
-    "rest_framework.authtoken",
+    "rest_framework_api_key",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_prometheus",
     "django_structlog",
+    "axes",
+    "apikeys",
     "crm",
     "knowledge",
     "conversations",
@@ -64,6 +71,9 @@ MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Size, NUL-byte and database-outage guards for the API, before anything reads the body.
+    "salesagent.middleware.ApiRequestGuardMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -72,7 +82,14 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # After authentication, so request lines carry the user id.
     "salesagent.logs.RequestLogMiddleware",
+    # After authentication, as django-axes requires: locks out admin logins after repeated failures.
+    "axes.middleware.AxesMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
+]
+
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 ROOT_URLCONF = "salesagent.urls"
@@ -140,14 +157,26 @@ STORAGES = {
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "apikeys.authentication.ApiKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    # Every view names the scope each action needs (apikeys/permissions.py); unlisted actions are denied.
+    "DEFAULT_PERMISSION_CLASSES": ["apikeys.permissions.HasScope"],
+    "DEFAULT_THROTTLE_CLASSES": ["apikeys.throttling.KeyScopeThrottle"],
+    "DEFAULT_THROTTLE_RATES": {
+        "turns": env.str("THROTTLE_TURNS", default="120/min"),
+        "read": env.str("THROTTLE_READS", default="600/min"),
+        "write": env.str("THROTTLE_WRITES", default="120/min"),
+    },
+    # JSON only: form and multipart bodies get 415 rather than silently losing nested fields.
+    "DEFAULT_PARSER_CLASSES": ["salesagent.parsers.StrictJSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_METADATA_CLASS": None,
+    "EXCEPTION_HANDLER": "salesagent.exceptions.api_exception_handler",
+    "DEFAULT_PAGINATION_CLASS": "salesagent.api_fields.StrictPageNumberPagination",
     "PAGE_SIZE": 25,
     "DEFAULT_FILTER_BACKENDS": [
-        "django_filters.rest_framework.DjangoFilterBackend",
+        "salesagent.api_fields.StrictFilterBackend",
         "rest_framework.filters.SearchFilter",
         "rest_framework.filters.OrderingFilter",
     ],
@@ -162,6 +191,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    # Every operation declares the error statuses it can answer (401, 403, 413, 429, 503, ...).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "salesagent.schema.declare_error_responses",
+    ],
 }
 
 # Celery: with no broker configured, tasks run inline in the calling process.
@@ -182,6 +217,13 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 }
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TASK_SERIALIZER = "json"
+# Periodic work (a worker started with -B, or `celery beat`): answer orphaned turns, expire idempotency keys.
+CELERY_BEAT_SCHEDULE = {
+    "sweep-turn-requests": {
+        "task": "conversations.tasks.sweep_turn_requests_task",
+        "schedule": env.float("ORPHAN_SWEEP_INTERVAL_SECONDS", default=60.0),
+    }
+}
 CELERY_ACCEPT_CONTENT = ["json"]
 
 # The agent.
@@ -209,7 +251,27 @@ EMBEDDING_DIMENSIONS = 384
 HUMAN_REVIEW_CONFIDENCE_THRESHOLD = env.float("HUMAN_REVIEW_CONFIDENCE_THRESHOLD", default=0.65)
 # Longest prospect message the turn API accepts, in characters.
 MAX_MESSAGE_CHARS = env.int("MAX_MESSAGE_CHARS", default=4000)
+# History a client may send with a new conversation; also the most recent stored messages a continued
+# conversation's turn reads as context.
 MAX_HISTORY_MESSAGES = env.int("MAX_HISTORY_MESSAGES", default=50)
+# A stored conversation takes at most this many messages (turns and recorded replies); then start anew.
+MAX_CONVERSATION_MESSAGES = env.int("MAX_CONVERSATION_MESSAGES", default=200)
+# Message timestamps may be at most this far in the future (clients' clocks drift).
+MAX_CLOCK_SKEW_SECONDS = env.int("MAX_CLOCK_SKEW_SECONDS", default=300)
+# API request bodies: larger ones get 413; JSON nested deeper gets 400.
+API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=2 * 1024 * 1024)
+API_MAX_JSON_DEPTH = env.int("API_MAX_JSON_DEPTH", default=32)
+DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
+# Conversation detail pages: at most this many of the latest messages and turns inline.
+CONVERSATION_DETAIL_MESSAGES = env.int("CONVERSATION_DETAIL_MESSAGES", default=50)
+# Clients are told to retry after this many seconds when the database is unavailable (503).
+DATABASE_RETRY_AFTER_SECONDS = env.int("DATABASE_RETRY_AFTER_SECONDS", default=5)
+# Turns whose answer failed are answered by a sweep once they are this old (the client did not retry);
+# answered idempotency keys are kept this long for replays.
+ORPHAN_SWEEP_AFTER_SECONDS = env.int("ORPHAN_SWEEP_AFTER_SECONDS", default=120)
+IDEMPOTENCY_KEY_TTL_HOURS = env.int("IDEMPOTENCY_KEY_TTL_HOURS", default=24)
+# Load the embedding model and the intent index when a web or worker process starts (salesagent/warmup.py).
+WARM_UP = env.bool("WARM_UP", default=True)
 KNOWLEDGE_SEARCH_K = env.int("KNOWLEDGE_SEARCH_K", default=4)
 KNOWLEDGE_SEARCH_MODE = env.str("KNOWLEDGE_SEARCH_MODE", default="hybrid")  # hybrid | vector | text
 # Sections are short, so one document often holds several of the chunks a turn needs.
@@ -236,3 +298,49 @@ LOGGING = logging_config(
 DJANGO_STRUCTLOG_CELERY_ENABLED = True
 DJANGO_STRUCTLOG_STATUS_START_LOG_LEVEL = logging.DEBUG
 DJANGO_STRUCTLOG_TRUST_UPSTREAM_REQUEST_ID = env.bool("TRUST_REQUEST_ID_HEADER", default=False)
+
+# Security. HTTPS-only settings are on unless DEBUG; SECURE_HTTPS=false serves plain HTTP (a laptop,
+# or docker compose without a TLS proxy). Behind a proxy that terminates TLS, TRUST_X_FORWARDED_PROTO
+# makes Django trust its X-Forwarded-Proto header.
+SECURE_HTTPS = env.bool("SECURE_HTTPS", default=not DEBUG)
+SECURE_SSL_REDIRECT = SECURE_HTTPS
+# Probes come over plain HTTP from inside the cluster or compose network.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+if env.bool("TRUST_X_FORWARDED_PROTO", default=False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SESSION_COOKIE_SECURE = SECURE_HTTPS
+CSRF_COOKIE_SECURE = SECURE_HTTPS
+SESSION_COOKIE_HTTPONLY = True
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31_536_000 if SECURE_HTTPS else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=SECURE_HTTPS)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=SECURE_HTTPS)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+# Content Security Policy for our own pages (admin, playground, evaluation reports, API docs): scripts
+# only from our origin; inline styles stay allowed because the admin's templates use style attributes.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+    }
+}
+# Admin logins: AXES_FAILURE_LIMIT wrong passwords lock that username and that address out for
+# AXES_COOLOFF_MINUTES (a correct password does not get in meanwhile).
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = None
+if env.bool("TRUST_X_FORWARDED_PROTO", default=False):
+    # Behind one proxy, the client's address is the last one it appended.
+    AXES_IPWARE_PROXY_COUNT = 1
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]

@@ -50,6 +50,8 @@ def database_env_for_tests() -> dict[str, str]:
         **os.environ,
         "EMBEDDED_POSTGRES_DIR": str(settings.EMBEDDED_POSTGRES_DIR),
         "EMBEDDED_POSTGRES_DB": database["NAME"],
+        # Test workers start often and on data a test may have emptied; the first task loads what it needs.
+        "WARM_UP": "false",
     }
     if os.environ.get("DATABASE_URL"):
         env["DATABASE_URL"] = os.environ["DATABASE_URL"].rsplit("/", 1)[0] + f"/{database['NAME']}"

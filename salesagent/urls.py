@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from salesagent.health import healthz, readyz
 from salesagent.metrics_views import metrics_view
@@ -16,10 +16,16 @@ urlpatterns = [
     path("api/crm/", include("crm.api.urls")),
     path("api/evaluation/", include("evaluation.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    # The split view serves Swagger UI's start-up script as a file, so the CSP needs no inline scripts.
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
     path("playground/", include("conversations.urls")),
     path("evaluation/", include("evaluation.urls")),
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),
     path("metrics", metrics_view, name="metrics"),
 ]
+
+# Errors outside DRF: JSON under /api/, and a database outage is a JSON 503 everywhere.
+handler400 = "salesagent.exceptions.bad_request"
+handler404 = "salesagent.exceptions.page_not_found"
+handler500 = "salesagent.exceptions.server_error"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from apikeys.access import SYSTEM
 from conversations.models import Intent
 from conversations.services import turn_process
 
@@ -11,7 +12,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_conversation_page_shows_messages_analysis_and_output(admin_client):
-    stored = turn_process(message="Can I pay in installments?", prospect_id="prospect_005")
+    stored = turn_process(access=SYSTEM, message="Can I pay in installments?", prospect_id="prospect_005")
 
     page = admin_client.get(f"/admin/conversations/conversation/{stored.conversation.pk}/change/")
     html = page.content.decode()
@@ -24,8 +25,8 @@ def test_conversation_page_shows_messages_analysis_and_output(admin_client):
 
 
 def test_conversation_list_filters_by_message_text(admin_client):
-    turn_process(message="Do you integrate with Snowflake?", prospect_id="prospect_006")
-    turn_process(message="Hello there!", prospect_id="prospect_007")
+    turn_process(access=SYSTEM, message="Do you integrate with Snowflake?", prospect_id="prospect_006")
+    turn_process(access=SYSTEM, message="Hello there!", prospect_id="prospect_007")
 
     html = admin_client.get("/admin/conversations/conversation/", {"q": "Snowflake"}).content.decode()
 

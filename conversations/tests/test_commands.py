@@ -1,13 +1,11 @@
-"""The ``create_api_token`` and ``load_demo`` management commands."""
+"""The ``load_demo`` management command."""
 
 from __future__ import annotations
 
 from io import StringIO
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.core.management import call_command
-from rest_framework.authtoken.models import Token
 
 from conversations.models import Intent
 from crm.models import Prospect
@@ -20,28 +18,6 @@ def run(*args: str) -> str:
     out = StringIO()
     call_command(*args, stdout=out)
     return out.getvalue()
-
-
-def test_create_api_token_creates_the_user_and_prints_only_the_token():
-    output = run("create_api_token", "widget")
-    user = get_user_model().objects.get(username="widget")
-    assert output.strip() == Token.objects.get(user=user).key
-    assert not user.has_usable_password()
-    assert not user.is_staff
-
-
-def test_create_api_token_is_stable_and_can_grant_staff():
-    first = run("create_api_token", "ops").strip()
-    second = run("create_api_token", "ops", "--staff").strip()
-    assert first == second
-    assert get_user_model().objects.get(username="ops").is_staff
-
-
-def test_token_from_the_command_authenticates_api_calls(client):
-    token = run("create_api_token", "curl-user").strip()
-    response = client.get("/api/conversations/", HTTP_AUTHORIZATION=f"Token {token}")
-    assert response.status_code == 200
-    assert "results" in response.json()
 
 
 def test_load_demo_is_idempotent_and_does_not_reembed_unchanged_documents():

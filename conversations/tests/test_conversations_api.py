@@ -1,5 +1,6 @@
 import pytest
 
+from apikeys.access import SYSTEM
 from conversations.services import turn_process
 
 pytestmark = pytest.mark.django_db
@@ -9,7 +10,7 @@ pytestmark = pytest.mark.django_db
 def conversations():
     return [
         turn_process(
-            message=f"Does Orbit connect to tool number {i}?", prospect_id="prospect_001"
+            access=SYSTEM, message=f"Does Orbit connect to tool number {i}?", prospect_id="prospect_001"
         ).conversation
         for i in range(3)
     ]
@@ -27,7 +28,7 @@ def test_list_is_paginated_and_counts_messages(api_client, conversations, django
 
 
 def test_list_filters_by_prospect(api_client, conversations):
-    turn_process(message="Hello!", prospect_id="prospect_002")
+    turn_process(access=SYSTEM, message="Hello!", prospect_id="prospect_002")
 
     response = api_client.get("/api/conversations/", {"external_prospect_id": "prospect_002"})
 
@@ -36,7 +37,7 @@ def test_list_filters_by_prospect(api_client, conversations):
 
 def test_detail_shows_messages_and_turns(api_client, conversations, django_assert_max_num_queries):
     conversation = conversations[0]
-    turn_process(message="And what about Slack?", conversation_id=conversation.pk)
+    turn_process(access=SYSTEM, message="And what about Slack?", conversation_id=conversation.pk)
 
     with django_assert_max_num_queries(6):
         response = api_client.get(f"/api/conversations/{conversation.pk}/")

@@ -191,7 +191,7 @@ LONG = "x" * (settings.MAX_MESSAGE_CHARS + 1)
         ({"current_prospect_message": "hi", "prospect_id": 5}, None),
         ({"current_prospect_message": "hi", "prospect_id": ["prospect_001"]}, "prospect_id"),
         ({"current_prospect_message": "hi", "conversation_id": "abc"}, "conversation_id"),
-        ({"current_prospect_message": "hi", "conversation_id": 987654}, "conversation_id"),
+        ({"current_prospect_message": "hi", "conversation_id": 2**63}, "conversation_id"),
     ],
 )
 def test_bad_input_gets_field_errors_and_stores_nothing(api_client, body, field):
@@ -206,6 +206,14 @@ def test_bad_input_gets_field_errors_and_stores_nothing(api_client, body, field)
     assert Message.objects.count() == 0
     assert AnalysisResult.objects.count() == 0
     assert ActionableOutput.objects.count() == 0
+
+
+def test_an_unknown_conversation_is_a_404_and_stores_nothing(api_client):
+    response = post(api_client, {"current_prospect_message": "hi", "conversation_id": 987654})
+
+    assert response.status_code == 404
+    assert response.json()["code"] == "conversation_not_found"
+    assert Message.objects.count() == 0
 
 
 def test_malformed_json_is_a_400(api_client):

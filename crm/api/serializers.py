@@ -3,6 +3,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from crm.models import Interaction, Prospect
+from salesagent.api_fields import StrictCharField, StrictModelSerializer
 
 
 class InteractionSerializer(serializers.ModelSerializer):
@@ -11,7 +12,14 @@ class InteractionSerializer(serializers.ModelSerializer):
         fields = ["id", "kind", "summary", "conversation", "created_at"]
 
 
-class ProspectSerializer(serializers.ModelSerializer):
+class ProspectSerializer(StrictModelSerializer):
+    """A prospect in the local CRM."""
+
+    technologies = serializers.ListField(
+        child=StrictCharField(max_length=100), required=False, max_length=100
+    )
+    lead_score = serializers.IntegerField(min_value=0, max_value=100, required=False, help_text="0-100")
+
     class Meta:
         model = Prospect
         fields = [

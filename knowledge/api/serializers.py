@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from copy import copy
+from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
@@ -10,11 +11,26 @@ from rest_framework import serializers
 from knowledge.languages import DEFAULT_LANGUAGE, LANGUAGE_CHOICES
 from knowledge.models import Document
 from knowledge.search import SEARCH_MODES
+from salesagent.api_fields import StrictCharField, StrictModelSerializer
 
 
-class DocumentSerializer(serializers.ModelSerializer):
+class TranslationOfField(serializers.SlugRelatedField):
+    """The original's slug, or null; an empty string is an error (DRF would read it as null)."""
+
+    def run_validation(self, data: Any = serializers.empty) -> Any:
+        if data == "":
+            self.fail("does_not_exist", slug_name=self.slug_field, value=data)
+        if data is not None and data is not serializers.empty and not isinstance(data, str):
+            self.fail("invalid")
+        return super().run_validation(data)
+
+
+class DocumentSerializer(StrictModelSerializer):
+    """A knowledge-base document; writing one schedules its reindex."""
+
     chunk_count = serializers.IntegerField(read_only=True)
-    translation_of = serializers.SlugRelatedField(
+    tags = serializers.ListField(child=StrictCharField(max_length=100), required=False, max_length=50)
+    translation_of = TranslationOfField(
         slug_field="slug",
         queryset=Document.objects.all(),
         allow_null=True,
@@ -68,6 +84,9 @@ class DocumentSerializer(serializers.ModelSerializer):
 
 
 class SearchQuerySerializer(serializers.Serializer):
+    """Query parameters; a parameter sent empty is an error (not silently its default) unless it may
+    be blank."""
+
     q = serializers.CharField(max_length=1000)
     k = serializers.IntegerField(min_value=1, max_value=50, default=5)
     category = serializers.CharField(required=False, allow_blank=True)
@@ -75,6 +94,16 @@ class SearchQuerySerializer(serializers.Serializer):
     document = serializers.CharField(required=False, allow_blank=True)
     mode = serializers.ChoiceField(choices=SEARCH_MODES, default="hybrid")
     language = serializers.ChoiceField(choices=LANGUAGE_CHOICES, default=DEFAULT_LANGUAGE)
+
+    def to_internal_value(self, data: Any) -> Any:
+        blank = {
+            name: ["This field may not be blank."]
+            for name in ("q", "k", "mode", "language")
+            if hasattr(data, "get") and name in data and not str(data.get(name)).strip()
+        }
+        if blank:
+            raise serializers.ValidationError(blank)
+        return super().to_internal_value(data)
 
 
 class SearchResultSerializer(serializers.Serializer):

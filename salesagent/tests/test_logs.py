@@ -12,7 +12,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from rest_framework.authtoken.models import Token
 
 from salesagent.logs import structured_formatter
 
@@ -82,9 +81,11 @@ def test_a_turn_writes_one_json_line_with_its_ids_brain_latency_and_outcome(
     assert finished[0]["user_id"] == api_user.pk
 
 
-def test_logs_hold_no_message_text_query_string_draft_or_token(api_client, api_user, json_log, settings):
+def test_logs_hold_no_message_text_query_string_draft_or_token(
+    api_client, api_key_and_secret, json_log, settings
+):
     settings.AGENT_BRAIN = "local"
-    token = Token.objects.get(user=api_user).key
+    token = api_key_and_secret[1]
 
     turn = api_client.post(
         TURN_URL, {"current_prospect_message": f"Do you offer refunds? {SECRET_WORD}"}, format="json"

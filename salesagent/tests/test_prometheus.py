@@ -22,8 +22,9 @@ from typing import Any
 import pytest
 import yaml
 from django.contrib.auth import get_user_model
-from rest_framework.authtoken.models import Token
 
+from apikeys.access import DEFAULT_SCOPES
+from apikeys.services import api_key_create
 from conversations.models import Conversation
 from salesagent.metrics import TURN_LATENCY_BUCKETS
 from salesagent.testing import (
@@ -116,7 +117,7 @@ def api_token(db) -> Iterator[str]:
     def create() -> tuple[str, int]:
         user = get_user_model().objects.create_user(username="prometheus-test", password="unused")
         last = Conversation.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
-        return Token.objects.create(user=user).key, last
+        return api_key_create(user=user, name="prometheus-test", scopes=DEFAULT_SCOPES)[1], last
 
     token, last_conversation = run_committed(create)
     try:
