@@ -73,3 +73,23 @@ def test_admin_login_locks_out_after_repeated_wrong_passwords(client, django_use
     assert wrong[0] == 200  # the form again, with an error
     assert right.status_code == 429
     assert "_auth_user_id" not in client.session
+
+
+@pytest.mark.django_db
+def test_https_redirect_spares_probes_and_the_metrics_scrape(client, settings):
+    # Given HTTPS-only settings (production) and requests arriving over plain HTTP
+    settings.SECURE_SSL_REDIRECT = True
+    settings.WARM_UP = False
+
+    # When pages, probes and Prometheus's scrape are requested
+    page = client.get("/api/docs/")
+    probes = {path: client.get(path) for path in ("/healthz", "/readyz", "/metrics")}
+
+    # Then pages go to HTTPS; in-cluster probes and scrapes are answered over HTTP
+    assert page.status_code == 301
+    assert page["Location"].startswith("https://")
+    assert {path: response.status_code for path, response in probes.items()} == {
+        "/healthz": 200,
+        "/readyz": 200,
+        "/metrics": 200,
+    }
