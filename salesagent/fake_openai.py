@@ -156,8 +156,10 @@ def strict_request_errors(request: dict[str, Any]) -> list[tuple[str, str]]:
 class FakeOpenAI:
     """The server; ``enqueue`` replies, read ``requests`` (decoded JSON bodies) afterwards."""
 
-    def __init__(self, *, strict_schemas: bool = False) -> None:
+    def __init__(self, *, strict_schemas: bool = False, props: dict[str, Any] | None = None) -> None:
         self.strict_schemas = strict_schemas
+        # What ``GET /props`` answers, as llama.cpp's server does (None: 404, as other servers).
+        self.props = props
         self.port = free_port()
         self.requests: list[dict[str, Any]] = []
         self.paths: list[str] = []
@@ -216,6 +218,17 @@ class FakeOpenAI:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+
+            def do_GET(self) -> None:
+                with fake._lock:
+                    fake.paths.append(f"GET {self.path}")
+                found = self.path == "/props" and fake.props is not None
+                data = json.dumps(fake.props if found else {"error": "not found"}).encode()
+                self.send_response(200 if found else 404)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
 
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)

@@ -183,7 +183,7 @@ OPENAI_MAX_TOOL_ROUNDS = env.int("OPENAI_MAX_TOOL_ROUNDS", default=3)
 # Bounded generation: every request carries a token limit (a small model under a JSON grammar can
 # otherwise fill a list until the timeout). Sent as max_tokens, or max_completion_tokens to OpenAI
 # itself (OPENAI_TOKEN_LIMIT_PARAM=auto|max_tokens|max_completion_tokens).
-OPENAI_MAX_TOKENS = env.int("OPENAI_MAX_TOKENS", default=900)
+OPENAI_MAX_TOKENS = env.int("OPENAI_MAX_TOKENS", default=600)
 OPENAI_TOKEN_LIMIT_PARAM = env.str("OPENAI_TOKEN_LIMIT_PARAM", default="auto")
 # Unset: the server's own default is used (some OpenAI models accept only their default temperature).
 OPENAI_TEMPERATURE = env.float("OPENAI_TEMPERATURE", default=None)

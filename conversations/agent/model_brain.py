@@ -149,6 +149,9 @@ class _ModelTurn:
         self.caps = Capabilities()
         # Problems the draft still has after its quality repair: review reasons, not failures.
         self.quality_flags: list[str] = []
+        # The longest a successful call took this turn: an optional repair is not started when less
+        # time than that is left (it would only time out and cost the answer we have).
+        self.slowest_call = 0.0
         self.prompt_tokens = 0
         self.completion_tokens = 0
         self.calls = 0
@@ -232,6 +235,7 @@ class _ModelTurn:
         """One model call (with retries); returns the assistant message, raises :class:`_Cut` when
         it stopped at the token limit (its tokens are counted all the same)."""
         self.calls += 1
+        started = perf_counter()
         try:
             completion = create_completion(
                 deadline=self.deadline,
@@ -242,6 +246,7 @@ class _ModelTurn:
             )
         except ModelCallFailed as exc:
             raise self.failure(str(exc)) from exc
+        self.slowest_call = max(self.slowest_call, perf_counter() - started)
         if completion.usage is not None:
             self.prompt_tokens += completion.usage.prompt_tokens or 0
             self.completion_tokens += completion.usage.completion_tokens or 0
@@ -327,9 +332,9 @@ class _ModelTurn:
             record, logged = lookup_prospect(get_crm_client(), prospect_id)
             output = model_prompt.tool_result_prospect(record, prospect_id, lookup_ok=logged.ok)
         else:
-            error = "unknown tool" if name not in MODEL_TOOLS else "bad arguments"
-            self.tool_log.append(ToolCall(name, args, False, 0.0, error, error=error))
-            return f"error: {error}"
+            problem = "unknown tool" if name not in MODEL_TOOLS else "bad arguments"
+            self.tool_log.append(ToolCall(name, args, False, 0.0, problem, error=problem))
+            return f"error: {problem}"
         logged.input["requested_by"] = "model"
         self.tool_log.append(logged)
         self.reasoning.append(f"The model called {name}({json.dumps(args)[:120]}): {logged.output_summary}.")
@@ -378,21 +383,32 @@ class _ModelTurn:
         self.reasoning.append(f"The model's first answer was invalid ({error}); the repaired one was used.")
         return content, answer
 
+    def _time_for_another_call(self) -> bool:
+        return self.deadline.remaining() >= self.slowest_call
+
     def _check_quality(self, content: str | None, answer: ModelAnswer) -> tuple[str | None, ModelAnswer]:
         """One repair for a draft that is too short or answers nothing asked; a draft still too short
-        ends the model turn, one still off the topic is kept and flagged for review."""
+        ends the model turn, one still off the topic (or whose repair failed) is kept and flagged."""
         evidence = self._evidence_texts()
-        problems, _ = draft_problems(answer.reply_draft, message=self.turn.message, evidence_texts=evidence)
+        problems, fatal = draft_problems(
+            answer.reply_draft, message=self.turn.message, evidence_texts=evidence
+        )
         if not problems:
+            return content, answer
+        if not fatal and not self._time_for_another_call():
+            self.quality_flags.append(f"{problems[0]}; no time was left to ask again")
             return content, answer
         self.messages.append({"role": "assistant", "content": content or ""})
         self.messages.append({"role": "user", "content": model_prompt.quality_repair(problems)})
         try:
             repaired = self._call(allow_tools=False)
             better = self._parse(repaired.content if repaired else None)
-        except (_Cut, InvalidOutput) as exc:
+        except (_Cut, InvalidOutput, ModelBrainFailed) as exc:
             detail = self._cut_reason() if isinstance(exc, _Cut) else str(exc)
-            raise self.failure(f"unusable answer ({problems[0]}); the repair failed: {detail}") from None
+            if fatal:
+                raise self.failure(f"unusable answer ({problems[0]}); the repair failed: {detail}") from None
+            self.quality_flags.append(f"{problems[0]}; asking again failed ({detail})")
+            return content, answer
         still, fatal = draft_problems(better.reply_draft, message=self.turn.message, evidence_texts=evidence)
         if still and fatal:
             raise self.failure(f"unusable answer after repair: {still[0]}")
@@ -402,8 +418,14 @@ class _ModelTurn:
         return repaired.content if repaired else None, better
 
     def _repair_grounding(self, result: Judgement, content: str | None, unbacked: list[str]) -> Judgement:
-        """One request to rewrite unbacked claims; if it fails, the first answer stands and the
-        pipeline's grounding guard deals with the claims."""
+        """One request to rewrite unbacked claims; if it fails, or no time is left for it, the first
+        answer stands and the pipeline's grounding guard deals with the claims."""
+        if not self._time_for_another_call():
+            result.reasoning.append(
+                f"The draft claimed {', '.join(unbacked)} without backing; no time was left to ask for a "
+                "rewrite, so the grounding guard removes them."
+            )
+            return result
         self.messages.append({"role": "assistant", "content": content or ""})
         self.messages.append({"role": "user", "content": model_prompt.grounding_repair(unbacked)})
         claims = ", ".join(unbacked)

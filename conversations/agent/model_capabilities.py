@@ -8,12 +8,20 @@ the richest request and, when the server rejects one of its parts (a 400, 422 or
 ``response_format``, ``tools``, ``tool_choice``, a token-limit parameter or ``maxLength``), step that
 part down, remember it for this server (base URL + model) in the Django cache, and say so in the
 trace. Explicit settings are never changed.
+
+A chat template without tool support makes llama.cpp's server ignore ``tools`` silently, so before
+the first call to a server that is not OpenAI's we read llama.cpp's ``/props`` once (its
+``chat_template_caps``); a server without that endpoint is simply not probed again for a day.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
+import logging
 import re
+import urllib.error
+import urllib.request
 from dataclasses import dataclass, field
 from urllib.parse import urlparse
 
@@ -31,6 +39,8 @@ CACHE_SECONDS = 24 * 3600
 # Status codes on which a server says "I do not accept this request" rather than "try again".
 CAPABILITY_STATUSES = (400, 422, 500)
 MAX_NOTES = 4
+PROPS_TIMEOUT_SECONDS = 2.0
+logger = logging.getLogger(__name__)
 
 
 class BadModelSetting(ValueError):
@@ -92,11 +102,49 @@ def _initial() -> Capabilities:
     )
 
 
+def _props_url(base_url: str) -> str:
+    root = base_url.rstrip("/")
+    return (root[: -len("/v1")] if root.endswith("/v1") else root) + "/props"
+
+
+def template_supports_tools(base_url: str) -> bool | None:
+    """Whether llama.cpp's server says its chat template takes tools; None when it does not say."""
+    try:
+        with urllib.request.urlopen(_props_url(base_url), timeout=PROPS_TIMEOUT_SECONDS) as response:
+            props = json.loads(response.read())
+    except (OSError, ValueError, urllib.error.URLError):
+        return None
+    template_caps = props.get("chat_template_caps") if isinstance(props, dict) else None
+    if not isinstance(template_caps, dict) or "supports_tools" not in template_caps:
+        return None
+    return bool(template_caps.get("supports_tools") or template_caps.get("supports_tool_calls"))
+
+
+def _learn_from_props(caps: Capabilities) -> dict:
+    """The first look at a server that is not OpenAI's: what its /props says about tools."""
+    learnt: dict = {"probed": True}
+    base_url = settings.OPENAI_BASE_URL
+    if (
+        base_url
+        and not is_openai_host(base_url)
+        and settings.OPENAI_TOOLS == "auto"
+        and template_supports_tools(base_url) is False
+    ):
+        note = "the server's chat template has no tool support (llama.cpp /props), so tools are not offered"
+        caps.tools = False
+        caps.notes.append(note)
+        caps.learnt = [note]
+        learnt.update(tools=False, notes=[note])
+    cache.set(_cache_key(), learnt, timeout=CACHE_SECONDS)
+    return learnt
+
+
 def capabilities_get() -> Capabilities:
     """The settings, with what earlier turns learnt about this server applied (``auto`` parts only)."""
     caps = _initial()
     learnt = cache.get(_cache_key())
     if not isinstance(learnt, dict):
+        _learn_from_props(caps)
         return caps
     if settings.OPENAI_STRUCTURED_OUTPUT == "auto" and learnt.get("structured") in STRUCTURED_MODES:
         caps.structured = learnt["structured"]
@@ -175,6 +223,7 @@ def capabilities_downgrade(caps: Capabilities, exc: Exception) -> str | None:
     caps.notes.append(note)
     caps.learnt = [*caps.learnt, note][-MAX_NOTES:]
     learnt = {
+        "probed": True,
         "structured": caps.structured,
         "tools": caps.tools,
         "token_param": caps.token_param,

@@ -33,15 +33,22 @@ SECONDARY_ACTIONS: dict[str, str] = {
 }
 DEMO_INTENTS_FILE = Path(__file__).resolve().parent.parent / "demo" / "intents.json"
 # Limits of the answer schema: generous for a good answer, tight enough to stop a runaway list.
-MAX_ENTITIES = 8
-MAX_KEY_POINTS = 4
-MAX_ACTIONS = 4
-MAX_CITATIONS = 8
-SHORT_TEXT_CHARS = 80
-NOTE_CHARS = 200
-REPLY_CHARS = 1500
-REASONING_CHARS = 600
+# Together about 500 tokens at most, so a full answer fits OPENAI_MAX_TOKENS (600 by default).
+MAX_ENTITIES = 6
+MAX_KEY_POINTS = 3
+MAX_ACTIONS = 3
+MAX_CITATIONS = 6
+SHORT_TEXT_CHARS = 60
+NOTE_CHARS = 150
+REPLY_CHARS = 900
+REASONING_CHARS = 300
 STRING_LENGTH_KEYWORDS = ("maxLength", "minLength")
+# Grammar-based servers (llama.cpp, vLLM, Ollama) enforce enums but not a number's range: there the
+# confidence is offered as this grid, so a small model cannot answer 2.5 (our own check keeps the range).
+CONFIDENCE_GRID = [round(step / 20, 2) for step in range(21)]
+# ... and a grammar can hold the draft to a sentence's length, so a small model cannot answer "yes"
+# (the quality check in model_quality.py says the same to every server, in words).
+MIN_REPLY_CHARS = 40
 
 
 class InvalidOutput(ValueError):
@@ -145,17 +152,27 @@ def answer_schema(intents: list[str]) -> dict[str, Any]:
     }
 
 
-def wire_schema(schema: dict[str, Any], *, string_limits: bool) -> dict[str, Any]:
-    """``schema`` as sent to the server: without string lengths where strict mode rejects them."""
-    if string_limits:
-        return schema
+def _without_lengths(schema: Any) -> Any:
     if isinstance(schema, dict):
         return {
-            key: wire_schema(value, string_limits=False)
-            for key, value in schema.items()
-            if key not in STRING_LENGTH_KEYWORDS
+            key: _without_lengths(value) for key, value in schema.items() if key not in STRING_LENGTH_KEYWORDS
         }
     return schema
+
+
+def wire_schema(schema: dict[str, Any], *, string_limits: bool) -> dict[str, Any]:
+    """``schema`` as sent to the server. ``string_limits`` (grammar-based servers): string lengths
+    kept, the draft at least :data:`MIN_REPLY_CHARS` long and the confidence on
+    :data:`CONFIDENCE_GRID`; otherwise (OpenAI's strict mode, which rejects string lengths and
+    enforces ranges itself) without string lengths."""
+    if not string_limits:
+        return _without_lengths(schema)
+    properties = dict(schema.get("properties", {}))
+    if "confidence" in properties:
+        properties["confidence"] = {**properties["confidence"], "enum": CONFIDENCE_GRID}
+    if "reply_draft" in properties:
+        properties["reply_draft"] = {**properties["reply_draft"], "minLength": MIN_REPLY_CHARS}
+    return {**schema, "properties": properties}
 
 
 def response_format(
@@ -191,7 +208,7 @@ def check_schema(value: Any, schema: dict[str, Any], path: str = "$") -> list[st
         # bool is an int subclass in Python but not a JSON number.
         if not isinstance(value, _TYPES[expected]) or (isinstance(value, bool) and expected != "boolean"):
             return [f"{path}: expected {expected}, got {type(value).__name__}"]
-        if expected == "number" and not math.isfinite(value):
+        if expected == "number" and not math.isfinite(float(value)):  # type: ignore[arg-type]
             return [f"{path}: expected a finite number"]
     if "enum" in schema and value not in schema["enum"]:
         return [f"{path}: {value!r} is not one of the allowed values"]

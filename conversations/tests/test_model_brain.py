@@ -64,7 +64,7 @@ def test_direct_answer_sends_tools_schema_and_delimited_data_and_stores_the_turn
     # What our client sent: one request, with both tools, the strict schema and the data delimited.
     assert len(fake_openai.requests) == 1
     sent = fake_openai.requests[0]
-    assert fake_openai.paths == ["/v1/chat/completions"]
+    assert fake_openai.paths == ["GET /props", "/v1/chat/completions"]  # llama.cpp probe, then the call
     assert {k.lower(): v for k, v in fake_openai.headers[0].items()}["authorization"] == "Bearer test-key"
     assert sent["model"] == "gpt-test"
     assert {tool["function"]["name"] for tool in sent["tools"]} == {

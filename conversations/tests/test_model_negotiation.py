@@ -43,8 +43,10 @@ def test_every_request_is_bounded(api_client, model_settings, fake_openai):
     assert (sent["max_tokens"], sent["temperature"], sent["seed"]) == (321, 0.0, 7)
     assert "max_completion_tokens" not in sent, "a local server is sent max_tokens"
     schema = sent["response_format"]["json_schema"]["schema"]
-    assert schema["properties"]["entities"]["maxItems"] == 8
-    assert schema["properties"]["reply_draft"]["maxLength"] == 1500
+    assert schema["properties"]["entities"]["maxItems"] == 6
+    assert schema["properties"]["reply_draft"]["maxLength"] == 900
+    # A grammar cannot hold a number to a range: a local server gets the confidence as a grid.
+    assert schema["properties"]["confidence"]["enum"][:3] == [0.0, 0.05, 0.1]
     assert schema["properties"]["confidence"]["maximum"] == 1
 
 
@@ -86,9 +88,9 @@ def test_an_answer_cut_at_the_token_limit_is_not_fed_back(api_client, model_sett
     retry = fake_openai.requests[1]["messages"]
     assert not any("PROD-FUNIT" in (m.get("content") or "") for m in retry)
     assert retry[-1]["role"] == "user"
-    assert "cut off at the limit of 900 tokens" in retry[-1]["content"]
+    assert "cut off at the limit of 600 tokens" in retry[-1]["content"]
     assert data["brain"] == "openai"
-    assert "cut at the 900-token limit (finish_reason length)" in data["reasoning_trace"]
+    assert "cut at the 600-token limit (finish_reason length)" in data["reasoning_trace"]
     analysis = AnalysisResult.objects.get(pk=data["analysis_id"])
     assert (analysis.prompt_tokens, analysis.completion_tokens) == (1000, 920)
 
@@ -102,7 +104,7 @@ def test_two_cut_answers_fall_back_with_the_reason_and_their_tokens(api_client, 
     data = post(api_client, INSTALLMENTS)
 
     assert data["degraded"] is True
-    assert "cut at the 900-token limit (finish_reason length), and again" in data["reasoning_trace"]
+    assert "cut at the 600-token limit (finish_reason length), and again" in data["reasoning_trace"]
     # The failed attempts' tokens are the turn's usage, though the local brain answered.
     analysis = AnalysisResult.objects.get(pk=data["analysis_id"])
     assert (analysis.brain, analysis.prompt_tokens, analysis.completion_tokens) == ("local", 1850, 1800)
@@ -223,7 +225,7 @@ def test_openai_strict_mode_rejecting_string_lengths_keeps_json_schema(api_clien
         resent = strict.requests[1]["response_format"]
         assert resent["type"] == "json_schema"
         assert "maxLength" not in json.dumps(resent)
-        assert resent["json_schema"]["schema"]["properties"]["entities"]["maxItems"] == 8
+        assert resent["json_schema"]["schema"]["properties"]["entities"]["maxItems"] == 6
         assert data["brain"] == "openai"
         assert "rejected string length limits" in data["reasoning_trace"]
     finally:
@@ -314,3 +316,33 @@ def test_confidence_at_the_review_threshold_is_flagged(api_client, model_setting
     flags = [s for s in data["internal_next_steps"] if s["action"] == "FLAG_FOR_HUMAN_REVIEW"]
     assert flags
     assert "at or below the review threshold" in flags[0]["details"]["reason"]
+
+
+def test_a_chat_template_without_tools_is_found_before_the_first_call(api_client, model_settings):
+    # Given llama.cpp's server whose chat template cannot take tools (it would ignore them silently)
+    props = {"chat_template_caps": {"supports_tools": False, "supports_tool_calls": False}}
+    server = FakeOpenAI(props=props).start()
+    try:
+        model_settings.OPENAI_BASE_URL = server.base_url
+        server.enqueue(answer(answer_body()), answer(answer_body()))
+
+        # When two turns run
+        first = post(api_client, INSTALLMENTS)
+        post(api_client, INSTALLMENTS)
+
+        # Then /props was read once, tools were never sent, and the trace says why
+        assert server.paths.count("GET /props") == 1
+        assert all("tools" not in request for request in server.requests)
+        assert "chat template has no tool support" in first["reasoning_trace"]
+        assert first["brain"] == "openai"
+    finally:
+        server.stop()
+
+
+def test_a_server_without_props_keeps_its_tools(api_client, model_settings, fake_openai):
+    fake_openai.enqueue(answer(answer_body()))
+
+    post(api_client, INSTALLMENTS)
+
+    assert fake_openai.paths[0] == "GET /props"
+    assert "tools" in fake_openai.requests[0]
