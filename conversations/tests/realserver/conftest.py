@@ -10,6 +10,8 @@ import pytest
 from django.conf import settings as django_settings
 from django.core.cache import cache
 
+from conversations.agent import model_prompt
+from conversations.agent.model_output import intent_options
 from conversations.tests.realserver.servers import (
     MODEL_ALIAS,
     Artifacts,
@@ -27,8 +29,15 @@ def llm_artifacts() -> Artifacts:
     return artifacts()
 
 
-def _serve(server: LocalServer) -> Iterator[LocalServer]:
-    server.start()
+@pytest.fixture(scope="session")
+def system_prompt(django_db_setup, django_db_blocker) -> str:
+    """Our system prompt from the test database's intents, for the servers' warm-up request."""
+    with django_db_blocker.unblock():
+        return model_prompt.system_prompt(intent_options())
+
+
+def _serve(server: LocalServer, system: str) -> Iterator[LocalServer]:
+    server.start(warm_up_with=system)
     try:
         yield server
     finally:
@@ -36,20 +45,21 @@ def _serve(server: LocalServer) -> Iterator[LocalServer]:
 
 
 @pytest.fixture(scope="module")
-def smollm_server(llm_artifacts: Artifacts) -> Iterator[LocalServer]:
+def smollm_server(llm_artifacts: Artifacts, system_prompt: str) -> Iterator[LocalServer]:
     """llama-server with SmolLM2's own chat template (no tool support)."""
-    yield from _serve(llama_server(llm_artifacts, LOG_DIR))
+    yield from _serve(llama_server(llm_artifacts, LOG_DIR), system_prompt)
 
 
 @pytest.fixture(scope="module")
-def qwen_template_server(llm_artifacts: Artifacts) -> Iterator[LocalServer]:
+def qwen_template_server(llm_artifacts: Artifacts, system_prompt: str) -> Iterator[LocalServer]:
     """llama-server with the Qwen2.5 chat template from the llama.cpp sources (tool support)."""
-    yield from _serve(llama_server(llm_artifacts, LOG_DIR, chat_template=llm_artifacts.qwen_template))
+    server = llama_server(llm_artifacts, LOG_DIR, chat_template=llm_artifacts.qwen_template)
+    yield from _serve(server, system_prompt)
 
 
 @pytest.fixture(scope="module")
-def python_server(llm_artifacts: Artifacts) -> Iterator[LocalServer]:
-    yield from _serve(llama_cpp_python_server(llm_artifacts, LOG_DIR))
+def python_server(llm_artifacts: Artifacts, system_prompt: str) -> Iterator[LocalServer]:
+    yield from _serve(llama_cpp_python_server(llm_artifacts, LOG_DIR), system_prompt)
 
 
 def point_at(settings, server: LocalServer):

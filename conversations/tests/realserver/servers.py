@@ -18,8 +18,6 @@ from pathlib import Path
 
 from django.conf import settings
 
-from conversations.agent import model_prompt
-from conversations.agent.model_output import intent_options
 from salesagent.testing import free_port, wait_until
 
 SCRIPT = Path(settings.BASE_DIR) / "scripts" / "llm_servers.sh"
@@ -74,18 +72,17 @@ class LocalServer:
         except (OSError, urllib.error.URLError):
             return False
 
-    def start(self) -> LocalServer:
+    def start(self, *, warm_up_with: str) -> LocalServer:
         self.log.parent.mkdir(parents=True, exist_ok=True)
         with self.log.open("w") as out:
             self.process = subprocess.Popen(self.argv, stdout=out, stderr=subprocess.STDOUT)
         wait_until(self._healthy, self.name, self.process, self.log)
-        self._warm_up()
+        self._warm_up(warm_up_with)
         return self
 
-    def _warm_up(self) -> None:
+    def _warm_up(self, system: str) -> None:
         """One request with our system prompt, as a deployment's first turn would send: llama.cpp
         keeps the evaluated prefix, so the measured turns do not pay for a cold cache."""
-        system = model_prompt.system_prompt(intent_options())
         body = {
             "model": MODEL_ALIAS,
             "messages": [{"role": "system", "content": system}, {"role": "user", "content": "Hello"}],
