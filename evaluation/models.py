@@ -20,6 +20,9 @@ class EvalRun(models.Model):
     degraded_cases = models.PositiveIntegerField(
         default=0, help_text="Cases the local brain answered because the model path failed."
     )
+    # Who answered the cases when a model was asked (model vs local fallback, with each fallback's
+    # reason and the metrics of each group), so a run's metrics are not read as the model's alone.
+    answer_breakdown = models.JSONField(default=dict, blank=True)
     started_at = models.DateTimeField()
     finished_at = models.DateTimeField(null=True, blank=True)
 

@@ -4,16 +4,24 @@ Each case goes through :func:`conversations.services.turn_process`, the same cod
 ``POST /api/process_message``, inside a transaction that is rolled back, so an evaluation never
 leaves conversations, messages or CRM interactions behind. Only the ``EvalRun`` and its case
 results are kept.
+
+With a model brain, the circuit breaker is held open-ended for the run (every case asks the model,
+so each case measures the model, not the breaker), each case records why it fell back if it did, the
+metrics are also given separately for the cases the model answered and those the local brain
+answered instead, and the run names the model that really answered.
 """
 
 from __future__ import annotations
 
+import sys
+from collections import Counter
 from collections.abc import Callable
 from time import perf_counter
 from typing import Any
 
 import numpy as np
 from django.db import transaction
+from django.test.utils import override_settings
 from django.utils import timezone
 
 from apikeys.access import SYSTEM
@@ -70,6 +78,7 @@ def predicted_fields(result: TurnResult) -> dict[str, Any]:
         "model": result.model_name,
         "prompt_version": result.prompt_version,
         "degraded": result.degraded,
+        "fallback_reason": result.fallback_reason,
         "prompt_tokens": result.prompt_tokens,
         "completion_tokens": result.completion_tokens,
         "cost_usd": result.cost_usd,
@@ -124,6 +133,34 @@ def _outcome(case: GoldenCase, predicted: dict[str, Any], latency_ms: float) -> 
     )
 
 
+def answer_breakdown(
+    results: list[TurnResult], outcomes: list[CaseOutcome], *, semantic_similarity: Callable | None = None
+) -> dict[str, Any]:
+    """Who answered (the model or the local fallback), why each fallback happened, and the metrics
+    of each group; empty when no case asked a model."""
+    asked = [r for r in results if r.brain != "local" or r.degraded]
+    if not asked:
+        return {}
+    by_model = [o for r, o in zip(results, outcomes, strict=True) if not r.degraded and r.brain != "local"]
+    fallback = [o for r, o in zip(results, outcomes, strict=True) if r.degraded]
+    reasons = Counter(r.fallback_reason for r in results if r.degraded)
+    models = Counter(r.model_name for r in results if not r.degraded and r.brain != "local")
+    return {
+        "model_answered": len(by_model),
+        "fallback": len(fallback),
+        "model_answered_share": round(len(by_model) / len(results), 4),
+        "models": dict(models),
+        "breaker_skips": sum(count for reason, count in reasons.items() if reason.startswith("circuit")),
+        "fallback_reasons": dict(reasons.most_common()),
+        "metrics_model_answered": summarize(by_model, semantic_similarity=semantic_similarity)
+        if by_model
+        else None,
+        "metrics_fallback": summarize(fallback, semantic_similarity=semantic_similarity)
+        if fallback
+        else None,
+    }
+
+
 def run_evaluation(
     dataset: Dataset, *, brain: str | None = None, progress: ProgressCallback | None = None
 ) -> EvalRun:
@@ -135,38 +172,26 @@ def run_evaluation(
     results: list[TurnResult] = []
     outcomes: list[CaseOutcome] = []
     rows: list[EvalCaseResult] = []
-    for index, case in enumerate(dataset.cases, start=1):
-        result, latency_ms = _run_case(case, brain)
-        results.append(result)
-        predicted = predicted_fields(result)
-        outcome = _outcome(case, predicted, latency_ms)
-        outcomes.append(outcome)
-        rows.append(
-            EvalCaseResult(
-                case_id=case.case_id,
-                expected=case.expected,
-                predicted=predicted,
-                intent_correct=outcome.intent_correct,
-                action_correct=outcome.action_correct,
-                sentiment_correct=outcome.sentiment_correct,
-                flagged=outcome.flagged,
-                failed=outcome.failed,
-                checks=outcome.checks(),
-                latency_ms=round(latency_ms, 2),
-            )
-        )
-        if progress:
-            progress(index, len(dataset.cases), outcome)
+    # The breaker protects prospects' turns from a dead model; in an evaluation it would only skip
+    # cases (and so measure the breaker). A skip still shows as a fallback reason "circuit open ...".
+    with override_settings(MODEL_BREAKER_FAILURES=sys.maxsize):
+        for index, case in enumerate(dataset.cases, start=1):
+            _score_case(case, brain, results, outcomes, rows)
+            if progress:
+                progress(index, len(dataset.cases), outcomes[-1])
     metrics = summarize(outcomes, semantic_similarity=draft_similarities)
-    answered = next((r for r in results if not r.degraded), results[0])
+    answered = [r for r in results if not r.degraded]
+    models = Counter(r.model_name for r in answered if r.model_name)
     with transaction.atomic():
         run = EvalRun.objects.create(
             dataset_name=dataset.name,
             dataset_hash=dataset.sha256,
-            brain=answered.brain if brain in (None, "auto") else brain,
-            model_name=answered.model_name,
+            # The brain and model that really answered (most cases), not the one asked for.
+            brain=Counter(r.brain for r in results).most_common(1)[0][0],
+            model_name=models.most_common(1)[0][0] if models else "",
             case_count=len(outcomes),
             metrics=metrics,
+            answer_breakdown=answer_breakdown(results, outcomes, semantic_similarity=draft_similarities),
             prompt_tokens=sum(r.prompt_tokens for r in results),
             completion_tokens=sum(r.completion_tokens for r in results),
             cost_usd=round(sum(r.cost_usd for r in results), 6),
@@ -180,8 +205,37 @@ def run_evaluation(
     return run
 
 
+def _score_case(
+    case: GoldenCase,
+    brain: str | None,
+    results: list[TurnResult],
+    outcomes: list[CaseOutcome],
+    rows: list[EvalCaseResult],
+) -> None:
+    result, latency_ms = _run_case(case, brain)
+    results.append(result)
+    predicted = predicted_fields(result)
+    outcome = _outcome(case, predicted, latency_ms)
+    outcomes.append(outcome)
+    rows.append(
+        EvalCaseResult(
+            case_id=case.case_id,
+            expected=case.expected,
+            predicted=predicted,
+            intent_correct=outcome.intent_correct,
+            action_correct=outcome.action_correct,
+            sentiment_correct=outcome.sentiment_correct,
+            flagged=outcome.flagged,
+            failed=outcome.failed,
+            checks=outcome.checks(),
+            latency_ms=round(latency_ms, 2),
+        )
+    )
+
+
 def run_usage(run: EvalRun) -> dict[str, Any]:
-    """Model tokens and estimated cost of a run, in total and per case (zero for the local brain)."""
+    """Model tokens and estimated cost of a run, in total and per case (zero for the local brain);
+    the tokens of failed model attempts are counted too."""
     cases = max(run.case_count, 1)
     return {
         "prompt_tokens": run.prompt_tokens,
@@ -203,6 +257,7 @@ def run_report(run: EvalRun) -> dict[str, Any]:
         "model": run.model_name,
         "cases": run.case_count,
         "metrics": run.metrics,
+        "answered_by": run.answer_breakdown,
         "usage": run_usage(run),
         "per_case": [
             {

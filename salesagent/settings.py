@@ -237,6 +237,18 @@ AGENT_BRAIN = env.str("AGENT_BRAIN", default="auto")  # auto | local | openai
 OPENAI_TIMEOUT_SECONDS = env.float("OPENAI_TIMEOUT_SECONDS", default=20.0)
 OPENAI_MAX_RETRIES = env.int("OPENAI_MAX_RETRIES", default=1)
 OPENAI_MAX_TOOL_ROUNDS = env.int("OPENAI_MAX_TOOL_ROUNDS", default=3)
+# Bounded generation: every request carries a token limit (a small model under a JSON grammar can
+# otherwise fill a list until the timeout). Sent as max_tokens, or max_completion_tokens to OpenAI
+# itself (OPENAI_TOKEN_LIMIT_PARAM=auto|max_tokens|max_completion_tokens).
+OPENAI_MAX_TOKENS = env.int("OPENAI_MAX_TOKENS", default=600)
+OPENAI_TOKEN_LIMIT_PARAM = env.str("OPENAI_TOKEN_LIMIT_PARAM", default="auto")
+# Unset: the server's own default is used (some OpenAI models accept only their default temperature).
+OPENAI_TEMPERATURE = env.float("OPENAI_TEMPERATURE", default=None)
+OPENAI_SEED = env.int("OPENAI_SEED", default=None)
+# What the server is asked for: auto (json_schema, downgraded to json_object then prompt-only when the
+# server rejects response_format), json_schema, json_object or prompt; tools auto|on|off likewise.
+OPENAI_STRUCTURED_OUTPUT = env.str("OPENAI_STRUCTURED_OUTPUT", default="auto")
+OPENAI_TOOLS = env.str("OPENAI_TOOLS", default="auto")
 # USD per million tokens, for the cost estimate stored with each analysis (gpt-4o-mini list prices).
 OPENAI_INPUT_PRICE_PER_MTOK = env.float("OPENAI_INPUT_PRICE_PER_MTOK", default=0.15)
 OPENAI_OUTPUT_PRICE_PER_MTOK = env.float("OPENAI_OUTPUT_PRICE_PER_MTOK", default=0.60)

@@ -1,18 +1,23 @@
 """Calls to the chat model with our own timeout, bounded retries and a per-turn time budget.
 
-The SDK's own retries are off (``max_retries=0``): we retry only timeouts, connection errors, 429
-and 5xx, ``OPENAI_MAX_RETRIES`` extra times, with exponential backoff and jitter, honouring a small
-``Retry-After``. Every attempt is logged as a ``model`` entry of the tool-usage log.
+The SDK's own retries are off (``max_retries=0``): we retry only what another try can fix
+(timeouts, connection errors, 429, 502-504, and a 500 that does not complain about the request),
+``OPENAI_MAX_RETRIES`` extra times, with exponential backoff and jitter, honouring a small
+``Retry-After``. A server that rejects part of the request (``response_format``, ``tools``, a token
+parameter) gets the same call again with that part stepped down (``model_capabilities``), which is
+not counted as a retry. Every attempt is logged as a ``model`` entry of the tool-usage log.
 
-Worst case for one turn: every call shares one :class:`Deadline` of
-``(OPENAI_MAX_RETRIES + 1) x OPENAI_TIMEOUT_SECONDS + OPENAI_MAX_RETRIES x MAX_BACKOFF_SECONDS``
-(44 s with the defaults 20 s and 1 retry), however many tool rounds and repairs the turn needs.
+Worst case for one turn: every call, backoff included, shares one :class:`Deadline` of
+``(OPENAI_MAX_RETRIES + 1) x OPENAI_TIMEOUT_SECONDS`` (40 s with the defaults 20 s and 1 retry),
+however many tool rounds and repairs the turn needs.
 """
 
 from __future__ import annotations
 
 import random
+import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -22,6 +27,7 @@ from django.conf import settings
 from openai import OpenAI
 from openai.types.chat import ChatCompletion
 
+from conversations.agent.model_capabilities import Capabilities, capabilities_downgrade, capability_error_text
 from conversations.agent.types import ToolCall
 from conversations.observability import model_call_observe, model_retry_observe
 
@@ -31,6 +37,15 @@ MAX_BACKOFF_SECONDS = 4.0
 MAX_RETRY_AFTER_SECONDS = MAX_BACKOFF_SECONDS
 # Below this much budget left, another attempt cannot finish; fail rather than start it.
 MIN_ATTEMPT_SECONDS = 0.05
+# A server that keeps rejecting parts of the request is stepped down at most this often per call.
+MAX_DOWNGRADES = 4
+RETRYABLE_STATUSES = (502, 503, 504)
+# A 500 whose message reads like this complains about the request: sending it again cannot help.
+VALIDATION_WORDS = re.compile(
+    r"validat|invalid|input should|must be|should be|not supported|unsupported|is required|requires|"
+    r"expected|cannot|not allowed|unknown|unrecognized|parse",
+    re.IGNORECASE,
+)
 NO_KEY = "not-needed"  # local OpenAI-compatible servers ignore the key, but the SDK requires one
 
 
@@ -40,8 +55,7 @@ class ModelCallFailed(RuntimeError):
 
 def turn_budget_seconds() -> float:
     """The most wall-clock time one turn may spend on the model (see the module docstring)."""
-    retries = settings.OPENAI_MAX_RETRIES
-    return (retries + 1) * settings.OPENAI_TIMEOUT_SECONDS + retries * MAX_BACKOFF_SECONDS
+    return float((settings.OPENAI_MAX_RETRIES + 1) * settings.OPENAI_TIMEOUT_SECONDS)
 
 
 @dataclass
@@ -72,12 +86,19 @@ def get_client() -> OpenAI:
 
 
 def is_retryable(exc: Exception) -> bool:
-    """Timeouts, connection errors, 429 (except an exhausted quota) and 5xx are worth another try."""
+    """Timeouts, connection errors, 429 (except an exhausted quota), 502-504 and a 500 that does
+    not complain about the request are worth another try; anything else would fail the same way."""
     if isinstance(exc, openai.APIConnectionError):  # includes APITimeoutError
         return True
     if isinstance(exc, openai.RateLimitError):
         return exc.code != "insufficient_quota"
-    return isinstance(exc, openai.APIStatusError) and exc.status_code >= 500
+    if not isinstance(exc, openai.APIStatusError):
+        return False
+    if exc.status_code in RETRYABLE_STATUSES:
+        return True
+    if exc.status_code == 500:
+        return capability_error_text(exc) is None and not VALIDATION_WORDS.search(error_detail(exc))
+    return False
 
 
 def describe_error(exc: Exception) -> str:
@@ -95,8 +116,10 @@ def error_detail(exc: Exception) -> str:
     """The provider's own error message when it sent one (without the SDK's "Error code: ..." prefix)."""
     body = getattr(exc, "body", None)
     if isinstance(body, dict) and isinstance(body.get("message"), str):
-        return body["message"]
-    return getattr(exc, "message", "") or str(exc)
+        return " ".join(body["message"].split())
+    if isinstance(body, dict) and body.get("detail"):  # FastAPI servers (llama-cpp-python)
+        return " ".join(str(body["detail"]).split())
+    return " ".join((getattr(exc, "message", "") or str(exc)).split())
 
 
 def retry_after_seconds(exc: Exception) -> float | None:
@@ -137,13 +160,18 @@ def create_completion(
     deadline: Deadline,
     log: list[ToolCall],
     round_number: int,
-    **request: Any,
+    caps: Capabilities,
+    build: Callable[[Capabilities], dict[str, Any]],
 ) -> ChatCompletion:
-    """One chat completion, retried as the module docstring says; raise :class:`ModelCallFailed`."""
-    model = request.setdefault("model", settings.OPENAI_MODEL)
+    """One chat completion of the request ``build(caps)``, retried and stepped down as the module
+    docstring says (``caps`` is updated in place); raise :class:`ModelCallFailed`."""
     client = get_client()
     attempts = settings.OPENAI_MAX_RETRIES + 1
-    for attempt in range(1, attempts + 1):
+    attempt = 1
+    downgrades = 0
+    while True:
+        request = build(caps)
+        model = request.setdefault("model", settings.OPENAI_MODEL)
         remaining = deadline.remaining()
         if remaining < MIN_ATTEMPT_SECONDS:
             raise ModelCallFailed(f"model time budget of {turn_budget_seconds():.0f} s used up")
@@ -159,21 +187,33 @@ def create_completion(
             detail = error_detail(exc)
             log.append(ToolCall("model", entry_input, False, latency, what, error=detail[:300]))
             model_call_observe(model=model, latency_ms=latency, error=what)
+            if downgrades < MAX_DOWNGRADES and (note := capabilities_downgrade(caps, exc)):
+                downgrades += 1
+                log.append(
+                    ToolCall("model_capability", {"model": model, "round": round_number}, True, 0.0, note)
+                )
+                continue
             if not is_retryable(exc):
                 raise ModelCallFailed(f"{what}: {detail[:200]}") from exc
             if attempt == attempts:
-                raise ModelCallFailed(f"{what} after {attempts} attempts") from exc
+                if isinstance(exc, openai.APITimeoutError):
+                    raise ModelCallFailed(
+                        f"{what} after {attempts} attempts of {settings.OPENAI_TIMEOUT_SECONDS:g} s"
+                    ) from exc
+                raise ModelCallFailed(f"{what} after {attempts} attempts: {detail[:200]}") from exc
             delay = retry_after_seconds(exc)
             if delay is not None and delay > MAX_RETRY_AFTER_SECONDS:
-                raise ModelCallFailed(f"{what}; the server asked to wait {delay:.0f} s") from exc
+                raise ModelCallFailed(
+                    f"{what}; the server asked to wait {delay:.0f} s: {detail[:200]}"
+                ) from exc
             delay = backoff_seconds(attempt) if delay is None else delay
             if delay + MIN_ATTEMPT_SECONDS > deadline.remaining():
-                raise ModelCallFailed(f"{what}; no time left for a retry") from exc
+                raise ModelCallFailed(f"{what}; no time left for a retry: {detail[:200]}") from exc
             time.sleep(delay)
             model_retry_observe(model=model)
+            attempt += 1
             continue
         latency = (time.perf_counter() - started) * 1000
         log.append(ToolCall("model", entry_input, True, latency, _summary(completion)))
         model_call_observe(model=model, latency_ms=latency, usage=completion.usage)
         return completion
-    raise AssertionError("unreachable: the loop returns or raises")

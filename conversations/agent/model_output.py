@@ -2,7 +2,11 @@
 
 The schema is sent as strict structured output, and the same schema is checked here before the
 answer is used, because not every OpenAI-compatible server enforces it (and a truncated answer
-is never valid). :func:`check_schema` understands exactly the JSON-schema subset the schema uses.
+is never valid). Every list has ``maxItems``, every string ``maxLength`` and the confidence a
+``minimum``/``maximum``, so a small model under a JSON grammar cannot fill a list until the
+timeout. OpenAI's strict mode accepts ``maxItems``/``minimum``/``maximum`` but not string lengths,
+so :func:`wire_schema` drops those for it (the token limit bounds strings there).
+:func:`check_schema` understands exactly the JSON-schema subset the schema uses.
 """
 
 from __future__ import annotations
@@ -28,7 +32,23 @@ SECONDARY_ACTIONS: dict[str, str] = {
     "CREATE_LEAD": "The prospect id is unknown to the CRM: create the lead.",
 }
 DEMO_INTENTS_FILE = Path(__file__).resolve().parent.parent / "demo" / "intents.json"
-MAX_LIST_ITEMS = 12
+# Limits of the answer schema: generous for a good answer, tight enough to stop a runaway list.
+# Together about 500 tokens at most, so a full answer fits OPENAI_MAX_TOKENS (600 by default).
+MAX_ENTITIES = 6
+MAX_KEY_POINTS = 3
+MAX_ACTIONS = 3
+MAX_CITATIONS = 6
+SHORT_TEXT_CHARS = 60
+NOTE_CHARS = 150
+REPLY_CHARS = 900
+REASONING_CHARS = 300
+STRING_LENGTH_KEYWORDS = ("maxLength", "minLength")
+# Grammar-based servers (llama.cpp, vLLM, Ollama) enforce enums but not a number's range: there the
+# confidence is offered as this grid, so a small model cannot answer 2.5 (our own check keeps the range).
+CONFIDENCE_GRID = [round(step / 20, 2) for step in range(21)]
+# ... and a grammar can hold the draft to a sentence's length, so a small model cannot answer "yes"
+# (the quality check in model_quality.py says the same to every server, in words).
+MIN_REPLY_CHARS = 40
 
 
 class InvalidOutput(ValueError):
@@ -65,8 +85,13 @@ def intent_options() -> list[IntentOption]:
     return [IntentOption(*row) for row in rows]
 
 
-def _strings(description: str) -> dict[str, Any]:
-    return {"type": "array", "items": {"type": "string"}, "description": description}
+def _strings(description: str, *, items: int, chars: int) -> dict[str, Any]:
+    return {
+        "type": "array",
+        "items": {"type": "string", "maxLength": chars},
+        "maxItems": items,
+        "description": description,
+    }
 
 
 def answer_schema(intents: list[str]) -> dict[str, Any]:
@@ -75,28 +100,49 @@ def answer_schema(intents: list[str]) -> dict[str, Any]:
         "intent": {"type": "string", "enum": intents},
         "sentiment": {"type": "string", "enum": list(SENTIMENTS)},
         "priority": {"type": "string", "enum": list(PRIORITIES)},
-        "entities": _strings("Products, plans, tools, languages, team sizes, amounts the prospect mentions."),
-        "key_points": _strings("Short internal notes for the sales team."),
+        "entities": _strings(
+            "Products, plans, tools, languages, team sizes, amounts the prospect mentions.",
+            items=MAX_ENTITIES,
+            chars=SHORT_TEXT_CHARS,
+        ),
+        "key_points": _strings(
+            "Short internal notes for the sales team.", items=MAX_KEY_POINTS, chars=NOTE_CHARS
+        ),
         "secondary_actions": {
             "type": "array",
             "items": {
                 "type": "object",
                 "properties": {
                     "action": {"type": "string", "enum": list(SECONDARY_ACTIONS)},
-                    "reason": {"type": "string"},
+                    "reason": {"type": "string", "maxLength": NOTE_CHARS},
                 },
                 "required": ["action", "reason"],
                 "additionalProperties": False,
             },
+            "maxItems": MAX_ACTIONS,
         },
-        "reply_draft": {"type": "string", "description": "The reply to send to the prospect."},
+        "reply_draft": {
+            "type": "string",
+            "maxLength": REPLY_CHARS,
+            "description": "The reply to send to the prospect.",
+        },
         "cited_chunk_ids": {
             "type": "array",
             "items": {"type": "integer"},
+            "maxItems": MAX_CITATIONS,
             "description": "Ids of the knowledge-base chunks the reply draft relies on.",
         },
-        "confidence": {"type": "number", "description": "0 to 1: how sure you are of intent and reply."},
-        "reasoning": {"type": "string", "description": "One to three sentences for the sales team."},
+        "confidence": {
+            "type": "number",
+            "minimum": 0,
+            "maximum": 1,
+            "description": "0 to 1: how sure you are of intent and reply.",
+        },
+        "reasoning": {
+            "type": "string",
+            "maxLength": REASONING_CHARS,
+            "description": "One to three sentences for the sales team.",
+        },
     }
     return {
         "type": "object",
@@ -106,9 +152,43 @@ def answer_schema(intents: list[str]) -> dict[str, Any]:
     }
 
 
-def response_format(schema: dict[str, Any]) -> dict[str, Any]:
-    """The ``response_format`` argument asking for strict structured output against ``schema``."""
-    return {"type": "json_schema", "json_schema": {"name": SCHEMA_NAME, "strict": True, "schema": schema}}
+def _without_lengths(schema: Any) -> Any:
+    if isinstance(schema, dict):
+        return {
+            key: _without_lengths(value) for key, value in schema.items() if key not in STRING_LENGTH_KEYWORDS
+        }
+    return schema
+
+
+def wire_schema(schema: dict[str, Any], *, string_limits: bool) -> dict[str, Any]:
+    """``schema`` as sent to the server. ``string_limits`` (grammar-based servers): string lengths
+    kept, the draft at least :data:`MIN_REPLY_CHARS` long and the confidence on
+    :data:`CONFIDENCE_GRID`; otherwise (OpenAI's strict mode, which rejects string lengths and
+    enforces ranges itself) without string lengths."""
+    if not string_limits:
+        return _without_lengths(schema)
+    properties = dict(schema.get("properties", {}))
+    if "confidence" in properties:
+        properties["confidence"] = {**properties["confidence"], "enum": CONFIDENCE_GRID}
+    if "reply_draft" in properties:
+        properties["reply_draft"] = {**properties["reply_draft"], "minLength": MIN_REPLY_CHARS}
+    return {**schema, "properties": properties}
+
+
+def response_format(
+    schema: dict[str, Any], *, mode: str = "json_schema", string_limits: bool = True
+) -> dict | None:
+    """The ``response_format`` argument for a structured-output mode (None for prompt-only).
+
+    ``json_object`` carries the schema as ``schema``: llama.cpp's server and llama-cpp-python turn it
+    into a grammar; servers that only know JSON mode ignore it (the prompt describes the schema).
+    """
+    sent = wire_schema(schema, string_limits=string_limits)
+    if mode == "json_schema":
+        return {"type": "json_schema", "json_schema": {"name": SCHEMA_NAME, "strict": True, "schema": sent}}
+    if mode == "json_object":
+        return {"type": "json_object", "schema": sent}
+    return None
 
 
 _TYPES: dict[str, tuple[type, ...]] = {
@@ -128,10 +208,17 @@ def check_schema(value: Any, schema: dict[str, Any], path: str = "$") -> list[st
         # bool is an int subclass in Python but not a JSON number.
         if not isinstance(value, _TYPES[expected]) or (isinstance(value, bool) and expected != "boolean"):
             return [f"{path}: expected {expected}, got {type(value).__name__}"]
-        if expected == "number" and not math.isfinite(value):
+        if expected == "number" and not math.isfinite(float(value)):  # type: ignore[arg-type]
             return [f"{path}: expected a finite number"]
     if "enum" in schema and value not in schema["enum"]:
         return [f"{path}: {value!r} is not one of the allowed values"]
+    if expected in ("number", "integer"):
+        if "minimum" in schema and value < schema["minimum"]:
+            return [f"{path}: {value} is below the minimum {schema['minimum']}"]
+        if "maximum" in schema and value > schema["maximum"]:
+            return [f"{path}: {value} is above the maximum {schema['maximum']}"]
+    if expected == "string" and "maxLength" in schema and len(value) > schema["maxLength"]:
+        return [f"{path}: {len(value)} characters, more than the {schema['maxLength']} allowed"]
     errors: list[str] = []
     if expected == "object":
         properties = schema.get("properties", {})
@@ -141,23 +228,33 @@ def check_schema(value: Any, schema: dict[str, Any], path: str = "$") -> list[st
         for key, sub_schema in properties.items():
             if key in value:
                 errors.extend(check_schema(value[key], sub_schema, f"{path}.{key}"))
-    elif expected == "array" and "items" in schema:
-        for index, item in enumerate(value):
+    elif expected == "array":
+        if "maxItems" in schema and len(value) > schema["maxItems"]:
+            errors.append(f"{path}: {len(value)} items, more than the {schema['maxItems']} allowed")
+        for index, item in enumerate(value if "items" in schema else []):
             errors.extend(check_schema(item, schema["items"], f"{path}[{index}]"))
     return errors
 
 
-def parse_answer(content: str | None, schema: dict[str, Any]) -> ModelAnswer:
-    """Parse and validate the model's final message; raise :class:`InvalidOutput` with the reasons."""
+def extract_json_text(content: str) -> str:
+    """The JSON object inside a prompt-only answer: without Markdown fences or text around it."""
+    start, end = content.find("{"), content.rfind("}")
+    return content[start : end + 1] if 0 <= start < end else content
+
+
+def parse_answer(content: str | None, schema: dict[str, Any], *, lenient: bool = False) -> ModelAnswer:
+    """Parse and validate the model's final message; raise :class:`InvalidOutput` with the reasons.
+
+    ``lenient`` (prompt-only mode, where nothing constrains the output) first takes the JSON object
+    out of any text or code fence around it.
+    """
     if not content or not content.strip():
         raise InvalidOutput("the answer was empty")
     try:
-        data = json.loads(content)
+        data = json.loads(extract_json_text(content) if lenient else content)
     except json.JSONDecodeError as exc:
         raise InvalidOutput(f"not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})") from exc
     errors = check_schema(data, schema)
-    if not errors and not 0.0 <= data["confidence"] <= 1.0:
-        errors.append(f"$.confidence: {data['confidence']} is not between 0 and 1")
     if not errors and not data["reply_draft"].strip():
         errors.append("$.reply_draft: must not be empty")
     if errors:
@@ -181,4 +278,4 @@ def parse_answer(content: str | None, schema: dict[str, Any]) -> ModelAnswer:
 
 
 def _clean(items: list[str]) -> list[str]:
-    return list(dict.fromkeys(item.strip() for item in items if item.strip()))[:MAX_LIST_ITEMS]
+    return list(dict.fromkeys(item.strip() for item in items if item.strip()))

@@ -86,13 +86,43 @@ def format_history(history: list[HistoryMessage]) -> str:
     )
 
 
-def system_prompt(intents: list[IntentOption]) -> str:
-    return render(
+def _outline(schema: dict[str, Any]) -> str:
+    """A compact picture of a value of ``schema``: enums as ``a|b``, limits in words."""
+    kind = schema.get("type")
+    if "enum" in schema:
+        return '"' + "|".join(str(value) for value in schema["enum"]) + '"'
+    if kind == "object":
+        fields = ", ".join(f'"{key}": {_outline(sub)}' for key, sub in schema.get("properties", {}).items())
+        return "{" + fields + "}"
+    if kind == "array":
+        limit = f" (at most {schema['maxItems']})" if "maxItems" in schema else ""
+        return f"[{_outline(schema.get('items', {}))}, ...{limit}]"
+    if kind == "string":
+        limit = f", at most {schema['maxLength']} characters" if "maxLength" in schema else ""
+        return f'"<{schema.get("description", "text")}{limit}>"'
+    if kind in ("number", "integer"):
+        low, high = schema.get("minimum"), schema.get("maximum")
+        return f"<{kind}{f' from {low} to {high}' if low is not None and high is not None else ''}>"
+    return "<value>"
+
+
+def schema_outline(schema: dict[str, Any]) -> str:
+    """The answer's shape, one key per line, for servers that are not given the JSON schema itself."""
+    lines = [f'  "{key}": {_outline(sub)}' for key, sub in schema.get("properties", {}).items()]
+    return "{\n" + ",\n".join(lines) + "\n}"
+
+
+def system_prompt(intents: list[IntentOption], *, schema: dict[str, Any] | None = None) -> str:
+    """The system prompt; with ``schema``, it also spells out the JSON object (JSON mode, prompt-only)."""
+    text = render(
         "system.md",
         intents="\n".join(f"- {i.name}: {i.description} ({i.primary_action})" for i in intents),
         secondary_actions="\n".join(f"- {name}: {text}" for name, text in SECONDARY_ACTIONS.items()),
         review_threshold=f"{settings.HUMAN_REVIEW_CONFIDENCE_THRESHOLD:.2f}",
     )
+    if schema is None:
+        return text
+    return text + "\n\n" + render("json_shape.md", outline=schema_outline(schema))
 
 
 def format_questions(questions: list[str]) -> str:
@@ -115,17 +145,30 @@ def user_prompt(turn: TurnInput, *, evidence: Evidence, quote: str) -> str:
 
 
 def initial_messages(
-    turn: TurnInput, *, intents: list[IntentOption], evidence: Evidence, quote: str = ""
+    turn: TurnInput,
+    *,
+    intents: list[IntentOption],
+    evidence: Evidence,
+    quote: str = "",
+    schema: dict[str, Any] | None = None,
 ) -> list[dict[str, Any]]:
-    """The system and user messages of a turn's first model call."""
+    """The system and user messages of a turn's first model call (``schema``: see :func:`system_prompt`)."""
     return [
-        {"role": "system", "content": system_prompt(intents)},
+        {"role": "system", "content": system_prompt(intents, schema=schema)},
         {"role": "user", "content": user_prompt(turn, evidence=evidence, quote=quote)},
     ]
 
 
 def format_repair(error: str) -> str:
     return render("repair_format.md", error=error)
+
+
+def cut_repair(max_tokens: int, *, entities: int, key_points: int) -> str:
+    return render("repair_cut.md", max_tokens=max_tokens, entities=entities, key_points=key_points)
+
+
+def quality_repair(problems: list[str]) -> str:
+    return render("repair_quality.md", problems="; ".join(problems))
 
 
 def grounding_repair(claims: list[str]) -> str:

@@ -16,7 +16,7 @@ from conversations.agent.brain import Judgement
 from conversations.agent.evidence import Evidence, gather_evidence
 from conversations.agent.grounding import enforce_grounding
 from conversations.agent.local_brain import LocalBrain
-from conversations.agent.model_brain import ModelBrain, ModelBrainFailed, model_configured
+from conversations.agent.model_brain import ModelBrain, ModelBrainFailed, estimated_cost, model_configured
 from conversations.agent.policy import IntentPolicy, TurnFacts, decide, intent_policies
 from conversations.agent.types import ToolCall, TurnInput, TurnResult
 from crm.client import CRMClient, get_crm_client
@@ -34,6 +34,7 @@ def _judge(
     """The judgement and, when the model path failed, why (the local brain judged instead)."""
     if requested == "local" or (requested == "auto" and not model_configured()):
         return LocalBrain().judge(turn, evidence, policies), ""
+    spent = (0, 0)
     if not model_configured():
         reason, attempted = "no model endpoint is configured", []
     else:
@@ -41,7 +42,12 @@ def _judge(
             return ModelBrain().judge(turn, evidence, policies), ""
         except ModelBrainFailed as failure:
             reason, attempted = failure.reason, failure.tool_log
+            spent = (failure.prompt_tokens, failure.completion_tokens)
     judgement = LocalBrain().judge(turn, evidence, policies)
+    if model_configured():
+        # The failed model attempts cost tokens too: the turn's usage counts them.
+        judgement.prompt_tokens, judgement.completion_tokens = spent
+        judgement.cost_usd = estimated_cost(*spent)
     fallback = ToolCall(
         "model_fallback", {"reason": reason}, False, 0.0, "local brain answered", error=reason
     )
@@ -100,6 +106,7 @@ def run_turn(turn: TurnInput, *, brain: str | None = None, crm: CRMClient | None
         brain=judgement.brain,
         model_name=judgement.model_name,
         degraded=bool(fallback_reason),
+        fallback_reason=fallback_reason,
         prompt_tokens=judgement.prompt_tokens,
         completion_tokens=judgement.completion_tokens,
         prompt_version=judgement.prompt_version,

@@ -77,6 +77,8 @@ class TurnResult:
     brain: str
     model_name: str
     degraded: bool = False
+    # Why the model brain did not answer when it was asked to (the local brain answered instead).
+    fallback_reason: str = ""
     prompt_tokens: int = 0
     completion_tokens: int = 0
     latency_ms: float = 0.0

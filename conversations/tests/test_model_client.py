@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from conversations.agent import model_client
+from conversations.agent.model_capabilities import Capabilities
 from conversations.agent.model_client import Deadline, ModelCallFailed, create_completion
 from salesagent.fake_openai import Reply, answer, error
 
@@ -14,11 +15,12 @@ def call(log, seconds: float = 10.0):
         deadline=Deadline.after(seconds),
         log=log,
         round_number=1,
-        messages=[{"role": "user", "content": "hi"}],
+        caps=Capabilities(),
+        build=lambda caps: {"messages": [{"role": "user", "content": "hi"}], caps.token_param: 50},
     )
 
 
-@pytest.mark.parametrize("status", [429, 500, 502, 503])
+@pytest.mark.parametrize("status", [429, 500, 502, 503, 504])
 def test_rate_limits_and_server_errors_are_retried(model_settings, fake_openai, status):
     fake_openai.enqueue(error(status), answer("ok"))
     log = []
@@ -55,7 +57,7 @@ def test_retries_are_bounded(model_settings, fake_openai):
     model_settings.OPENAI_MAX_RETRIES = 2
     fake_openai.enqueue(error(500), error(500), error(500), answer("never sent"))
 
-    with pytest.raises(ModelCallFailed, match=r"^HTTP 500 from the model after 3 attempts$"):
+    with pytest.raises(ModelCallFailed, match=r"^HTTP 500 from the model after 3 attempts: scripted error$"):
         call([])
 
     assert len(fake_openai.requests) == 3
@@ -74,7 +76,7 @@ def test_connection_errors_are_retried_and_named(model_settings, settings):
     settings.OPENAI_BASE_URL = "http://127.0.0.1:9/v1"  # discard port: nothing listens
     log = []
 
-    with pytest.raises(ModelCallFailed, match=r"^connection error after 2 attempts$"):
+    with pytest.raises(ModelCallFailed, match=r"^connection error after 2 attempts: Connection error\.$"):
         call(log)
 
     assert [entry.output_summary for entry in log] == ["connection error", "connection error"]
@@ -104,4 +106,33 @@ def test_the_worst_case_is_stated_by_the_settings(settings):
     settings.OPENAI_TIMEOUT_SECONDS = 20.0
     settings.OPENAI_MAX_RETRIES = 1
 
-    assert model_client.turn_budget_seconds() == 2 * 20.0 + model_client.MAX_BACKOFF_SECONDS
+    assert model_client.turn_budget_seconds() == 2 * 20.0
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "1 validation error: Input should be 'text' or 'json_object'",
+        "tools param requires --jinja flag",
+        "Unsupported value: 'temperature' does not support 0.1 with this model.",
+    ],
+)
+def test_a_500_that_complains_about_the_request_is_not_retried(model_settings, fake_openai, message):
+    # Given a server that answers 500 for a request it cannot take (llama-cpp-python, llama-server)
+    fake_openai.enqueue(error(500, message), answer("never sent"))
+
+    # When we call it
+    with pytest.raises(ModelCallFailed) as raised:
+        call([])
+
+    # Then it is asked once, and the reason carries the server's own words
+    assert len(fake_openai.requests) == 1
+    assert message.split(":")[0] in str(raised.value)
+
+
+def test_the_token_limit_is_sent_as_the_capabilities_say(model_settings, fake_openai):
+    fake_openai.enqueue(answer("ok"))
+
+    call([])
+
+    assert fake_openai.requests[0]["max_tokens"] == 50

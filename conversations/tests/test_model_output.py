@@ -6,7 +6,15 @@ import json
 
 import pytest
 
-from conversations.agent.model_output import InvalidOutput, answer_schema, check_schema, parse_answer
+from conversations.agent.model_output import (
+    InvalidOutput,
+    answer_schema,
+    check_schema,
+    parse_answer,
+    response_format,
+    wire_schema,
+)
+from salesagent.fake_openai import strict_schema_errors
 
 SCHEMA = answer_schema(["pricing_inquiry", "greeting"])
 VALID = {
@@ -50,7 +58,11 @@ def test_the_schema_is_strict():
         ({"sentiment": "angry"}, "$.sentiment: 'angry' is not one of"),
         ({"confidence": "0.9"}, "$.confidence: expected number, got str"),
         ({"confidence": True}, "$.confidence: expected number, got bool"),
-        ({"confidence": 1.5}, "$.confidence: 1.5 is not between 0 and 1"),
+        ({"confidence": 1.5}, "$.confidence: 1.5 is above the maximum 1"),
+        ({"confidence": -0.1}, "$.confidence: -0.1 is below the minimum 0"),
+        ({"entities": [f"PROD-FUNIT-{n}" for n in range(7)]}, "$.entities: 7 items, more than the 6 allowed"),
+        ({"reply_draft": "x" * 901}, "$.reply_draft: 901 characters, more than the 900 allowed"),
+        ({"key_points": ["y" * 151]}, "$.key_points[0]: 151 characters, more than the 150 allowed"),
         ({"cited_chunk_ids": [1, "2"]}, "$.cited_chunk_ids[1]: expected integer"),
         ({"cited_chunk_ids": [1.5]}, "$.cited_chunk_ids[0]: expected integer"),
         ({"secondary_actions": [{"action": "CALL_CEO", "reason": ""}]}, "$.secondary_actions[0].action"),
@@ -80,3 +92,48 @@ def test_missing_fields_are_listed():
 def test_non_answers_are_rejected(content, message):
     with pytest.raises(InvalidOutput, match=message):
         parse_answer(content, SCHEMA)
+
+
+def _walk(schema, path="$"):
+    yield path, schema
+    for key, sub in schema.get("properties", {}).items():
+        yield from _walk(sub, f"{path}.{key}")
+    if isinstance(schema.get("items"), dict):
+        yield from _walk(schema["items"], f"{path}[]")
+
+
+def test_every_list_and_string_is_bounded_and_confidence_has_a_range():
+    nodes = dict(_walk(SCHEMA))
+
+    unbounded = [
+        path for path, node in nodes.items() if node.get("type") == "array" and "maxItems" not in node
+    ]
+    unbounded += [
+        path
+        for path, node in nodes.items()
+        if node.get("type") == "string" and "enum" not in node and "maxLength" not in node
+    ]
+    assert unbounded == []
+    assert (nodes["$.confidence"]["minimum"], nodes["$.confidence"]["maximum"]) == (0, 1)
+
+
+def test_the_schema_sent_to_openai_is_valid_in_strict_mode():
+    # OpenAI's strict mode takes maxItems, minimum and maximum but rejects string lengths.
+    assert strict_schema_errors(wire_schema(SCHEMA, string_limits=False)) == []
+    assert any("'maxLength' is not permitted" in e for e in strict_schema_errors(SCHEMA))
+
+
+def test_response_formats_per_mode():
+    assert response_format(SCHEMA, mode="json_schema")["json_schema"]["strict"] is True
+    sent = response_format(SCHEMA, mode="json_object")
+    assert sent["type"] == "json_object"
+    assert sent["schema"]["properties"]["confidence"]["enum"][-1] == 1.0
+    assert response_format(SCHEMA, mode="prompt") is None
+
+
+def test_a_lenient_parse_takes_the_object_out_of_a_code_fence():
+    content = "Here you go:\n```json\n" + json.dumps(VALID) + "\n```"
+
+    with pytest.raises(InvalidOutput, match="not valid JSON"):
+        parse_answer(content, SCHEMA)
+    assert parse_answer(content, SCHEMA, lenient=True).intent == "pricing_inquiry"

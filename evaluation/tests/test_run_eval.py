@@ -297,7 +297,7 @@ def test_run_eval_with_the_model_brain_records_tokens_and_cost(
                 "entities": [],
                 "key_points": ["Asks about a price"],
                 "secondary_actions": [],
-                "reply_draft": "Happy to help with that.",
+                "reply_draft": "Happy to help with the Premium plan and the bank transfer.",
                 "cited_chunk_ids": [],
                 "confidence": 0.8,
                 "reasoning": "A pricing question.",
@@ -323,6 +323,68 @@ def test_run_eval_with_the_model_brain_records_tokens_and_cost(
     run = EvalRun.objects.get(pk=report["run_id"])
     assert (run.prompt_tokens, run.completion_tokens) == (2000, 400)
     assert float(run.cost_usd) == pytest.approx(expected_cost)
+    assert report["model"] == "gpt-test"
+    assert report["answered_by"]["model_answered"] == 2
+    assert report["answered_by"]["fallback_reasons"] == {}
+
+
+def test_run_eval_reports_who_answered_each_case_and_why_it_fell_back(
+    tiny_dataset, tmp_path, model_settings, fake_openai
+):
+    # Given a model that answers the first case, then twice gives invalid output on the second
+    # (and a breaker that would open after one failure in production)
+    model_settings.MODEL_BREAKER_FAILURES = 1
+    good = {
+        "intent": "pricing_inquiry",
+        "sentiment": "neutral",
+        "priority": "medium",
+        "entities": [],
+        "key_points": [],
+        "secondary_actions": [],
+        "reply_draft": "The Premium plan price per seat is on our pricing page.",
+        "cited_chunk_ids": [],
+        "confidence": 0.9,
+        "reasoning": "A pricing question.",
+    }
+    fake_openai.enqueue(
+        fake_answer(good, usage=(1000, 100), model="smollm2-real"),
+        fake_answer({**good, "intent": "nope"}, usage=(500, 50)),
+        fake_answer({**good, "intent": "nope"}, usage=(600, 60)),
+    )
+    report_path = tmp_path / "mixed.json"
+    out = io.StringIO()
+
+    # When the dataset is evaluated with the model brain
+    call_command(
+        "run_eval",
+        "--dataset",
+        str(tiny_dataset),
+        "--brain",
+        "openai",
+        "--json",
+        str(report_path),
+        stdout=out,
+    )
+
+    # Then the report names the model that answered, the fallback and its reason, and counts every
+    # attempt's tokens (the failed ones included)
+    report = json.loads(report_path.read_text())
+    assert report["model"] == "smollm2-real"
+    breakdown = report["answered_by"]
+    assert (breakdown["model_answered"], breakdown["fallback"], breakdown["breaker_skips"]) == (1, 1, 0)
+    assert breakdown["models"] == {"smollm2-real": 1}
+    [reason] = breakdown["fallback_reasons"]
+    assert reason.startswith("invalid output after repair: does not match the schema: $.intent")
+    assert breakdown["metrics_model_answered"]["intent_accuracy"] == 1.0
+    assert breakdown["metrics_fallback"] is not None
+    cases = {case["id"]: case["predicted"] for case in report["per_case"]}
+    assert cases["tiny_001"]["fallback_reason"] == ""
+    assert cases["tiny_002"]["fallback_reason"] == reason
+    assert cases["tiny_002"]["brain"] == "local"
+    assert (cases["tiny_002"]["prompt_tokens"], cases["tiny_002"]["completion_tokens"]) == (1100, 110)
+    assert report["usage"]["prompt_tokens"] == 2100
+    assert "answered by the model: 1/2 (smollm2-real 1); by the local fallback: 1" in out.getvalue()
+    assert f"fallback x1: {reason}" in out.getvalue()
 
 
 REALISTIC_DATASET = [

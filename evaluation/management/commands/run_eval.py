@@ -245,6 +245,32 @@ class Command(BaseCommand):
             f"tokens, estimated ${usage['cost_usd']:.4f} (${usage['cost_usd_per_case']:.6f} per case); "
             f"{usage['degraded_cases']} case(s) answered by the local fallback"
         )
+        self._print_breakdown(report)
+
+    def _print_breakdown(self, report: dict[str, Any]) -> None:
+        """Who answered when a model was asked: counts, each fallback reason, metrics per group."""
+        breakdown = report.get("answered_by") or {}
+        if not breakdown:
+            return
+        models = ", ".join(f"{name or '-'} {count}" for name, count in breakdown["models"].items()) or "none"
+        self.stdout.write(
+            f"  answered by the model: {breakdown['model_answered']}/{report['cases']} ({models}); "
+            f"by the local fallback: {breakdown['fallback']}; "
+            f"circuit-breaker skips: {breakdown['breaker_skips']}"
+        )
+        for reason, count in breakdown["fallback_reasons"].items():
+            self.stdout.write(f"    fallback x{count}: {reason}")
+        columns = [
+            (name, metrics)
+            for name, metrics in (
+                ("model-answered", breakdown["metrics_model_answered"]),
+                ("fallback", breakdown["metrics_fallback"]),
+            )
+            if metrics
+        ]
+        if columns:
+            for line in format_metrics_table(columns):
+                self.stdout.write(line)
 
     def _print_threshold(self, choice: dict[str, Any], *, dataset: str = "") -> None:
         current = settings.HUMAN_REVIEW_CONFIDENCE_THRESHOLD
