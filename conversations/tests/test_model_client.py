@@ -118,7 +118,10 @@ def test_the_worst_case_is_stated_by_the_settings(settings):
     ],
 )
 def test_a_500_that_complains_about_the_request_is_not_retried(model_settings, fake_openai, message):
-    # Given a server that answers 500 for a request it cannot take (llama-cpp-python, llama-server)
+    # Given a server that answers 500 for a request it cannot take (llama-cpp-python, llama-server),
+    # with the capabilities set explicitly, so there is nothing to step down (that has its own tests)
+    model_settings.OPENAI_TOOLS = "on"
+    model_settings.OPENAI_STRUCTURED_OUTPUT = "json_schema"
     fake_openai.enqueue(error(500, message), answer("never sent"))
 
     # When we call it
