@@ -22,6 +22,8 @@ class Scope(models.TextChoices):
     CRM_READ = "crm:read", "crm:read: read prospects and their interactions"
     CRM_WRITE = "crm:write", "crm:write: create, edit and delete prospects"
     EVALUATION_READ = "evaluation:read", "evaluation:read: read evaluation runs"
+    REVIEWS_READ = "reviews:read", "reviews:read: read the review queue and the proposed CRM changes"
+    REVIEWS_WRITE = "reviews:write", "reviews:write: approve, edit or reject drafts and proposed CRM changes"
 
 
 ALL_SCOPES: frozenset[str] = frozenset(Scope.values)

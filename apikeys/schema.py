@@ -18,5 +18,5 @@ class ApiKeyScheme(OpenApiAuthenticationExtension):
             "name": "Authorization",
             "description": "`Token <key>`: create keys with `create_api_token` or in the admin. Each key "
             "has scopes: turns:write, conversations:read, knowledge:read, knowledge:write, crm:read, "
-            "crm:write, evaluation:read.",
+            "crm:write, evaluation:read, reviews:read, reviews:write.",
         }
