@@ -7,6 +7,7 @@ each file naming its original in ``translation_of:`` front matter.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from django.db import transaction
 
@@ -34,7 +35,7 @@ def load_demo_documents(*, reset: bool = False) -> DemoLoadReport:
     for path in demo_document_files():
         parsed = read_document_file(path)
         original = Document.objects.get(slug=parsed.translation_of) if parsed.translation_of else None
-        fields = {
+        fields: dict[str, Any] = {
             "title": parsed.title,
             "body": parsed.body,
             "category": parsed.category,

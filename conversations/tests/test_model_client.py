@@ -7,6 +7,7 @@ import pytest
 from conversations.agent import model_client
 from conversations.agent.model_capabilities import Capabilities
 from conversations.agent.model_client import Deadline, ModelCallFailed, create_completion
+from conversations.agent.types import ToolCall
 from salesagent.fake_openai import Reply, answer, error
 
 
@@ -23,7 +24,7 @@ def call(log, seconds: float = 10.0):
 @pytest.mark.parametrize("status", [429, 500, 502, 503, 504])
 def test_rate_limits_and_server_errors_are_retried(model_settings, fake_openai, status):
     fake_openai.enqueue(error(status), answer("ok"))
-    log = []
+    log: list[ToolCall] = []
 
     completion = call(log)
 
@@ -35,7 +36,7 @@ def test_rate_limits_and_server_errors_are_retried(model_settings, fake_openai, 
 @pytest.mark.parametrize("status", [400, 401, 404, 422])
 def test_client_errors_are_not_retried(model_settings, fake_openai, status):
     fake_openai.enqueue(error(status, "bad request body"), answer("never sent"))
-    log = []
+    log: list[ToolCall] = []
 
     with pytest.raises(ModelCallFailed, match=rf"^HTTP {status} from the model: bad request body"):
         call(log)
@@ -74,7 +75,7 @@ def test_a_long_retry_after_ends_the_retries(model_settings, fake_openai):
 
 def test_connection_errors_are_retried_and_named(model_settings, settings):
     settings.OPENAI_BASE_URL = "http://127.0.0.1:9/v1"  # discard port: nothing listens
-    log = []
+    log: list[ToolCall] = []
 
     with pytest.raises(ModelCallFailed, match=r"^connection error after 2 attempts: Connection error\.$"):
         call(log)
@@ -84,7 +85,7 @@ def test_connection_errors_are_retried_and_named(model_settings, settings):
 
 def test_the_turn_budget_caps_every_attempt(model_settings, fake_openai):
     fake_openai.enqueue(Reply(body=None, delay=2.0), Reply(body=None, delay=2.0))
-    log = []
+    log: list[ToolCall] = []
 
     with pytest.raises(ModelCallFailed):
         call(log, seconds=0.4)

@@ -124,8 +124,11 @@ def test_the_schema_sent_to_openai_is_valid_in_strict_mode():
 
 
 def test_response_formats_per_mode():
-    assert response_format(SCHEMA, mode="json_schema")["json_schema"]["strict"] is True
+    strict = response_format(SCHEMA, mode="json_schema")
+    assert strict is not None
+    assert strict["json_schema"]["strict"] is True
     sent = response_format(SCHEMA, mode="json_object")
+    assert sent is not None
     assert sent["type"] == "json_object"
     assert sent["schema"]["properties"]["confidence"]["enum"][-1] == 1.0
     assert response_format(SCHEMA, mode="prompt") is None

@@ -52,6 +52,7 @@ def test_turn_returns_the_contract_and_stores_the_turn(api_client, django_captur
 
     conversation = Conversation.objects.get(pk=data["conversation_id"])
     assert conversation.external_prospect_id == "prospect_005"
+    assert conversation.prospect is not None
     assert conversation.prospect.name == "Sofia Rossi"
     messages = list(conversation.messages.values_list("sender", "content"))
     assert messages == [
