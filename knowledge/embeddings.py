@@ -45,6 +45,10 @@ def _load_local_model() -> Any:
                 os.environ.setdefault("HF_HUB_OFFLINE", "1")
                 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
                 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+                if settings.EMBEDDING_TORCH_THREADS > 0:
+                    import torch  # the model's own dependency; imported here to keep startup light
+
+                    torch.set_num_threads(settings.EMBEDDING_TORCH_THREADS)
                 _local_model = load_model(device="cpu")
     return _local_model
 

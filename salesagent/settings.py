@@ -258,6 +258,11 @@ MODEL_BREAKER_COOLDOWN_SECONDS = env.int("MODEL_BREAKER_COOLDOWN_SECONDS", defau
 EMBEDDING_BACKEND = env.str("EMBEDDING_BACKEND", default="local")  # local | openai
 OPENAI_EMBEDDING_MODEL = env.str("OPENAI_EMBEDDING_MODEL", default="text-embedding-3-small")
 EMBEDDING_DIMENSIONS = 384
+# Threads torch uses for one local embedding. A turn embeds a few short texts, where a second thread
+# barely helps, and under concurrent requests (gunicorn threads, several workers per core) OpenMP
+# threads that spin-wait on busy cores made one embedding 6x slower (87 ms against 14 ms measured on
+# 2 cores): processes scale out, embeddings stay single-threaded. 0 leaves torch's default (all cores).
+EMBEDDING_TORCH_THREADS = env.int("EMBEDDING_TORCH_THREADS", default=1)
 # Turns whose confidence falls below this are flagged for a person to review; chosen on our own
 # datasets (dev + challenge) as the best F1 of "flagged" vs "intent or action wrong" (README).
 HUMAN_REVIEW_CONFIDENCE_THRESHOLD = env.float("HUMAN_REVIEW_CONFIDENCE_THRESHOLD", default=0.65)
