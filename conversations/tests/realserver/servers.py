@@ -22,6 +22,8 @@ from salesagent.testing import free_port, wait_until
 
 SCRIPT = Path(settings.BASE_DIR) / "scripts" / "llm_servers.sh"
 MODEL_ALIAS = "smollm2-135m"
+# llama-cpp-python's server with its AMX/repack buffers off (the crash --no-repack avoids in llama-server).
+LAUNCHER = Path(__file__).resolve().parent / "llama_cpp_python_launcher.py"
 # SmolLM2-135M's own context length: our prompt (system, evidence, JSON shape) is ~2,500 tokens.
 CONTEXT_TOKENS = 8192
 # One thread: on a 2-core machine shared with other work, two spinning threads measured 2-5x slower
@@ -132,7 +134,7 @@ def llama_cpp_python_server(found: Artifacts, log_dir: Path) -> LocalServer:
     """llama-cpp-python's FastAPI server with SmolLM2 (its chat template from the GGUF file)."""
     port = free_port()
     argv = [
-        str(found.llama_cpp_python), "-m", "llama_cpp.server",
+        str(found.llama_cpp_python), str(LAUNCHER),
         "--model", str(found.model),
         "--model_alias", MODEL_ALIAS,
         "--host", "127.0.0.1",
