@@ -16,14 +16,11 @@ from __future__ import annotations
 import shutil
 import subprocess
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import pytest
 import redis
 from django.core.cache import cache
 from django.core.management import call_command
-from django.db import connection
-from pytest_django import DjangoDbBlocker
 from rest_framework.test import APIClient
 
 from apikeys.access import ALL_SCOPES, Scope
@@ -33,27 +30,9 @@ from conversations.agent import model_client
 from salesagent.celery import app as celery_app
 from salesagent.fake_openai import FakeOpenAI
 from salesagent.testing import free_port, start_celery_worker, wait_for_worker, wait_until
+from salesagent.tests.demo_database import DEMO_SNAPSHOT, DemoSnapshot
 
 pytest_plugins = ["salesagent.tests.browser"]
-
-
-@dataclass(frozen=True)
-class DemoSnapshot:
-    """The test database as the demo loaded it (Django's JSON serialization), and the key to the database."""
-
-    contents: str
-    blocker: DjangoDbBlocker
-
-    def restore(self) -> None:
-        """Empty every table and load the snapshot back; sequences keep counting, so new ids stay unique."""
-        with self.blocker.unblock():
-            call_command(
-                "flush", interactive=False, verbosity=0, reset_sequences=False, inhibit_post_migrate=True
-            )
-            connection.creation.deserialize_db_from_string(self.contents)
-
-
-DEMO_SNAPSHOT = pytest.StashKey[DemoSnapshot]()
 
 
 @pytest.fixture(scope="session")
@@ -61,9 +40,7 @@ def django_db_setup(django_db_setup, django_db_blocker, request):
     """Load (and restore) the demo knowledge base, prospects and intents once per test session."""
     with django_db_blocker.unblock():
         call_command("load_demo", "--reset", verbosity=0)
-        request.config.stash[DEMO_SNAPSHOT] = DemoSnapshot(
-            contents=connection.creation.serialize_db_to_string(), blocker=django_db_blocker
-        )
+    request.config.stash[DEMO_SNAPSHOT] = DemoSnapshot.take(django_db_blocker)
 
 
 def _flushes_the_database(item: pytest.Item) -> bool:

@@ -1,4 +1,4 @@
-"""Links between staff pages: the admin header, the playground and evaluation pages, and ``make run``'s banner."""
+"""Links between staff pages: the admin header, the playground and evaluation pages, the run banner."""
 
 from __future__ import annotations
 

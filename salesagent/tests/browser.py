@@ -1,4 +1,4 @@
-"""Browser-test fixtures: the project's pages in headless Chromium (Debian's ``chromium``, driven by Playwright).
+"""Browser-test fixtures: the project's pages in headless Chromium (Debian's chromium, driven by Playwright).
 
 Registered for the whole suite by conftest.py (``pytest_plugins``). A browser test looks like::
 
@@ -125,7 +125,8 @@ def console_messages() -> list[ConsoleMessage]:
 @pytest.fixture
 def page(browser_context, live_server, console_messages, request) -> Iterator[Page]:
     page = browser_context.pages[0] if browser_context.pages else browser_context.new_page()
-    page.on("console", console_messages.append)
+    # Playwright needs a Python function here, not a builtin method such as list.append.
+    page.on("console", lambda message: console_messages.append(message))
     try:
         yield page
     finally:
