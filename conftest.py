@@ -60,7 +60,8 @@ def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> 
         return (yield)
     finally:
         snapshot = item.config.stash.get(DEMO_SNAPSHOT, None)
-        if snapshot is not None and _flushes_the_database(item):
+        # After the session's last test nothing needs the data back.
+        if snapshot is not None and nextitem is not None and _flushes_the_database(item):
             snapshot.restore()
 
 

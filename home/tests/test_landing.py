@@ -84,7 +84,7 @@ def test_index_status_counts_documents_and_links_failed_ones_to_the_admin(staff_
         index_error="embedding backend unavailable",
     )
     indexed = Document.objects.filter(index_status=Document.IndexStatus.INDEXED).count()
-    last = max(Document.objects.exclude(indexed_at=None).values_list("indexed_at", flat=True))
+    last = Document.objects.exclude(indexed_at=None).latest("indexed_at").indexed_at
     # when
     response = staff_client.get("/")
     page = response.content.decode()
