@@ -90,6 +90,8 @@ def activity_panel(*, access: Access, now: datetime) -> Panel:
     )
 
 
+# The review queue's panel (its count of answered turns awaiting a decision) joins this tuple once the
+# reviews app provides that count; nothing stands in for it meanwhile.
 PANEL_BUILDERS: tuple[PanelBuilder, ...] = (
     links_panel,
     evaluation_panel,
