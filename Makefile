@@ -26,11 +26,13 @@ $(VENV)/.installed: requirements.txt
 install: $(VENV)/.installed .env  ## virtualenv with pinned dependencies (and a development .env)
 
 # System packages: Redis is the Celery broker (the worker tests start their own server from it);
-# Prometheus (with promtool) runs in the metrics tests and checks the alert rules.
-services:  ## install redis-server and prometheus with apt-get when they are missing
+# Prometheus (with promtool) runs in the metrics tests and checks the alert rules; Debian's Chromium
+# runs the browser tests (Playwright drives it; its driver ships in the wheel, no browser download).
+services:  ## install redis-server, prometheus and chromium with apt-get when they are missing
 	@missing=""; \
 	command -v redis-server >/dev/null 2>&1 || missing="$$missing redis-server"; \
 	{ command -v prometheus >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1; } || missing="$$missing prometheus"; \
+	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
 	if [ -n "$$missing" ]; then \
 		echo "Installing$$missing with apt-get"; \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
@@ -53,6 +55,8 @@ run: demo  ## serve on http://$(HOST):$(PORT) with a demo API token
 	echo "    -H 'Authorization: Token '$$TOKEN -H 'Content-Type: application/json' \\"; \
 	echo "    -d '{\"current_prospect_message\": \"Can I pay in installments?\", \"prospect_id\": \"prospect_005\"}'"; \
 	echo ""
+	@$(PY) manage.py staff_urls --base-url http://$(HOST):$(PORT)
+	@echo ""
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
 lint: install typecheck  ## ruff lint and format check, and mypy
@@ -61,7 +65,7 @@ lint: install typecheck  ## ruff lint and format check, and mypy
 
 # The django-stubs plugin imports the settings, which read SECRET_KEY from .env (written by install).
 typecheck: install  ## mypy with django-stubs and DRF stubs (pyproject.toml [tool.mypy]) over every app
-	$(VENV)/bin/mypy apikeys conversations knowledge crm evaluation pricing salesagent deploy
+	$(VENV)/bin/mypy apikeys conversations knowledge crm evaluation pricing salesagent deploy home
 
 format: install
 	$(VENV)/bin/ruff check --fix .

@@ -3,7 +3,12 @@
 ``fake_openai`` is a scripted OpenAI-compatible server on 127.0.0.1 and ``model_settings`` points the
 app's model brain at it. ``redis_url`` starts a private Redis server on a free loopback port and
 ``celery_worker`` a real Celery worker process consuming from it against the test database, for the
-tests that must prove work really goes through the broker.
+tests that must prove work really goes through the broker. Browser tests (headless Chromium against
+``live_server``) get their fixtures from salesagent/tests/browser.py, registered below.
+
+The demo data is loaded once per session. A transactional test (``transaction=True``, ``live_server``)
+ends with Django flushing every table, so after each one the demo data is put back as it was loaded
+(``pytest_runtest_teardown`` below): tests that run later see the same database as the first.
 """
 
 from __future__ import annotations
@@ -25,13 +30,39 @@ from conversations.agent import model_client
 from salesagent.celery import app as celery_app
 from salesagent.fake_openai import FakeOpenAI
 from salesagent.testing import free_port, start_celery_worker, wait_for_worker, wait_until
+from salesagent.tests.demo_database import DEMO_SNAPSHOT, DemoSnapshot
+
+pytest_plugins = ["salesagent.tests.browser"]
 
 
 @pytest.fixture(scope="session")
-def django_db_setup(django_db_setup, django_db_blocker):
+def django_db_setup(django_db_setup, django_db_blocker, request):
     """Load (and restore) the demo knowledge base, prospects and intents once per test session."""
     with django_db_blocker.unblock():
         call_command("load_demo", "--reset", verbosity=0)
+    request.config.stash[DEMO_SNAPSHOT] = DemoSnapshot.take(django_db_blocker)
+
+
+def _flushes_the_database(item: pytest.Item) -> bool:
+    """Whether pytest-django runs ``item`` as a TransactionTestCase, whose teardown flushes every table."""
+    marker = item.get_closest_marker("django_db")
+    if marker is not None and (
+        marker.kwargs.get("transaction") or marker.kwargs.get("reset_sequences") or any(marker.args[:1])
+    ):
+        return True
+    return bool({"transactional_db", "live_server"} & set(getattr(item, "fixturenames", ())))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    # A hook, not a fixture: it must run after pytest-django's own teardown has flushed the tables.
+    try:
+        return (yield)
+    finally:
+        snapshot = item.config.stash.get(DEMO_SNAPSHOT, None)
+        # After the session's last test nothing needs the data back.
+        if snapshot is not None and nextitem is not None and _flushes_the_database(item):
+            snapshot.restore()
 
 
 # What the shared `api_client` may do: everything but writing the knowledge base and the CRM, as an

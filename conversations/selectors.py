@@ -1,6 +1,10 @@
-"""Reads for conversations that depend on who asks: a key without conversations:read sees its own only."""
+"""Reads for conversations that depend on who asks: a key without conversations:read sees its own only;
+and the traffic figures of the staff home page."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
 
 from django.db.models import QuerySet
 
@@ -15,6 +19,25 @@ def conversations_visible_to(access: Access) -> QuerySet[Conversation]:
     if access.api_key_id:
         return Conversation.objects.filter(api_key_id=access.api_key_id)
     return Conversation.objects.none()
+
+
+@dataclass(frozen=True)
+class Activity:
+    """Conversations started and turns answered since a moment."""
+
+    since: datetime
+    conversations: int
+    turns: int
+
+
+def activity_since(access: Access, *, since: datetime) -> Activity:
+    """How many visible conversations started, and how many of their turns were answered, since ``since``."""
+    visible = conversations_visible_to(access)
+    return Activity(
+        since=since,
+        conversations=visible.filter(created_at__gte=since).count(),
+        turns=AnalysisResult.objects.filter(conversation__in=visible, created_at__gte=since).count(),
+    )
 
 
 def conversation_visible(access: Access, conversation: Conversation) -> bool:

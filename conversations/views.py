@@ -11,6 +11,7 @@ from conversations.api.serializers import TurnOutputSerializer
 from conversations.forms import PlaygroundForm
 from conversations.selectors import conversations_visible_to
 from conversations.services import ConversationFull, turn_process
+from salesagent.staff_pages import staff_page_context
 
 
 @staff_member_required
@@ -35,7 +36,13 @@ def playground(request: HttpRequest) -> HttpResponse:
                 form.add_error("conversation_id", str(exc))
             else:
                 turn = TurnOutputSerializer(stored.analysis).data
+                # The message stays in the form next to its answer: trying a variation starts from it.
                 form = PlaygroundForm(
-                    initial={"prospect": prospect, "conversation_id": stored.conversation.pk}
+                    initial={
+                        "message": form.cleaned_data["message"],
+                        "prospect": prospect,
+                        "conversation_id": stored.conversation.pk,
+                    }
                 )
-    return render(request, "conversations/playground.html", {"form": form, "turn": turn})
+    context = {**staff_page_context(request), "form": form, "turn": turn}
+    return render(request, "conversations/playground.html", context)

@@ -1,4 +1,5 @@
-"""Reads for the evaluation report pages: a run's metrics next to the previous run of its dataset."""
+"""Reads for the evaluation report pages: a run's metrics next to the previous run of its dataset, and the
+latest run of each dataset for the staff home page."""
 
 from __future__ import annotations
 
@@ -51,3 +52,8 @@ def run_summary(*, run: EvalRun) -> RunSummary:
     )
     chart = metric_bar_chart(run.metrics, previous=previous.metrics if previous else None)
     return RunSummary(run=run, previous=previous, metrics=metrics, chart=chart)
+
+
+def runs_latest_per_dataset() -> list[EvalRun]:
+    """The newest run of each dataset name (whatever its content hash), in dataset-name order."""
+    return list(EvalRun.objects.order_by("dataset_name", "-started_at", "-pk").distinct("dataset_name"))

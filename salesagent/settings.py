@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "conversations",
     "evaluation",
     "pricing",
+    "home",
 ]
 
 MIDDLEWARE = [

@@ -23,6 +23,7 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),
     path("metrics", metrics_view, name="metrics"),
+    path("", include("home.urls")),
 ]
 
 # Errors outside DRF: JSON under /api/, and a database outage is a JSON 503 everywhere.

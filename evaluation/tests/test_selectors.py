@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from evaluation.models import EvalRun
-from evaluation.selectors import run_previous, run_summary
+from evaluation.selectors import run_previous, run_summary, runs_latest_per_dataset
 
 pytestmark = pytest.mark.django_db
 
@@ -56,3 +56,15 @@ def test_a_first_run_has_no_previous_and_no_deltas():
     assert summary.previous is None
     assert {metric.delta for metric in summary.metrics} == {None}
     assert next(m for m in summary.metrics if m.name == "intent_accuracy").after == 0.9
+
+
+def test_the_latest_run_of_each_dataset_whatever_its_content():
+    # given: "realistic" ran three times (its file changed for the newest), "dev" once
+    make_run(minutes_ago=30)
+    make_run(minutes_ago=20)
+    newest = make_run(minutes_ago=10, digest="b")
+    dev = make_run(minutes_ago=40, name="dev")
+    # when
+    latest = runs_latest_per_dataset()
+    # then: one run per dataset, in dataset-name order
+    assert latest == [dev, newest]
