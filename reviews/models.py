@@ -48,7 +48,9 @@ class ReviewDecision(models.Model):
     draft_text = models.TextField(help_text="The draft as the agent wrote it, at the time of the decision.")
     sent_text = models.TextField(blank=True)
     edit_distance = models.PositiveIntegerField(
-        null=True, blank=True, help_text="Levenshtein distance (characters) between the draft and the sent text."
+        null=True,
+        blank=True,
+        help_text="Levenshtein distance (characters) between the draft and the sent text.",
     )
     edit_ratio = models.FloatField(
         null=True,

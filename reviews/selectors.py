@@ -65,13 +65,16 @@ def _flag(condition: Q) -> ExpressionWrapper:
     return ExpressionWrapper(condition, output_field=BooleanField())
 
 
-def review_queue(*, access: Access | None = None) -> QuerySet[ActionableOutput]:
+def review_queue(
+    *, access: Access | None = None, queryset: QuerySet[ActionableOutput] | None = None
+) -> QuerySet[ActionableOutput]:
     """Every draft the caller may see, annotated with its state and triage signals, in queue order.
 
     Order: drafts needing attention first (flagged for review, confidence below
     ``HUMAN_REVIEW_CONFIDENCE_THRESHOLD``, degraded, or negative sentiment), then by priority (high,
     medium, low), then oldest first. A key without ``conversations:read`` sees only drafts in the
-    conversations it created; ``access=None`` (the admin's staff) sees all.
+    conversations it created; ``access=None`` (the admin's staff) sees all. ``queryset`` is the base
+    (the admin passes its proxy model's).
 
     A draft whose prospect has written again since is *superseded*: it answers a message the
     conversation has moved past, so sending it would reply to a stale question (and its newer turn has
@@ -84,7 +87,8 @@ def review_queue(*, access: Access | None = None) -> QuerySet[ActionableOutput]:
         pk__gt=OuterRef("analysis__message_id"),
     )
     threshold = settings.HUMAN_REVIEW_CONFIDENCE_THRESHOLD
-    queryset = ActionableOutput.objects.all()
+    if queryset is None:
+        queryset = ActionableOutput.objects.all()
     if access is not None:
         queryset = queryset.filter(analysis__conversation__in=conversations_visible_to(access))
     return (
@@ -100,13 +104,19 @@ def review_queue(*, access: Access | None = None) -> QuerySet[ActionableOutput]:
                 Q(flagged=True) | Q(low_confidence=True) | Q(degraded=True) | Q(negative=True)
             ),
             priority_rank=Case(
-                *(When(analysis__priority=name, then=Value(rank)) for rank, name in enumerate(PRIORITY_ORDER)),
+                *(
+                    When(analysis__priority=name, then=Value(rank))
+                    for rank, name in enumerate(PRIORITY_ORDER)
+                ),
                 default=Value(len(PRIORITY_ORDER)),
                 output_field=IntegerField(),
             ),
             state=Coalesce(
                 F("review__state"),
-                Case(When(superseded=True, then=Value(DraftState.SUPERSEDED)), default=Value(DraftState.PENDING)),
+                Case(
+                    When(superseded=True, then=Value(DraftState.SUPERSEDED)),
+                    default=Value(DraftState.PENDING),
+                ),
             ),
         )
         .order_by("-needs_attention", "priority_rank", "created_at", "id")
