@@ -147,7 +147,7 @@ class DraftReviewAdmin(admin.ModelAdmin):
     )
     search_fields = ("analysis__message__content", "analysis__conversation__external_prospect_id")
     # No ordering of its own: the queue's order (attention, priority, age) comes from the selector.
-    ordering: tuple[str, ...] = ()
+    ordering = ()
     list_per_page = 50
     change_list_template = "admin/reviews/draftreview/change_list.html"
     review_template = "admin/reviews/draftreview/review.html"
@@ -210,7 +210,8 @@ class DraftReviewAdmin(admin.ModelAdmin):
     ) -> HttpResponse:
         draft = self.get_queryset(request).filter(pk=object_id).first() if object_id.isdigit() else None
         if draft is None:
-            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+            messages.warning(request, f"No draft with id {object_id!r}.")
+            return HttpResponseRedirect(reverse("admin:reviews_draftreview_changelist"))
         if not self.has_view_or_change_permission(request, draft):
             raise PermissionDenied
         text = draft.response_text

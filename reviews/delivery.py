@@ -124,8 +124,8 @@ def _post(delivery: Delivery, secret: str) -> _Outcome:
     code = response.status_code
     excerpt = response.text[:EXCERPT_CHARS]
     retryable = code >= 500 or code == 429
-    error = "" if 200 <= code < 300 else f"HTTP {code}"
-    return _Outcome(code, excerpt, error, retryable)
+    problem = "" if 200 <= code < 300 else f"HTTP {code}"
+    return _Outcome(code, excerpt, problem, retryable)
 
 
 def delivery_send(*, delivery_id: str) -> Delivery | None:

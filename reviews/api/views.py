@@ -27,7 +27,7 @@ from reviews.api.serializers import (
     RejectSerializer,
 )
 from reviews.models import Feedback
-from reviews.selectors import DraftState, review_queue
+from reviews.selectors import DraftState, review_queue, review_queue_filter
 from reviews.services import DraftNotFound, draft_approve, draft_reject, feedback_create
 
 STATE_ALL = "all"
@@ -82,7 +82,7 @@ class ReviewViewSet(viewsets.ReadOnlyModelViewSet):
     def get_queryset(self) -> QuerySet[ActionableOutput]:
         queryset = review_queue(access=request_access(self.request))
         if self.action == "list" and "state" not in self.request.query_params:
-            queryset = queryset.filter(state=DraftState.PENDING)
+            queryset = review_queue_filter(queryset, state=DraftState.PENDING)
         if self.action == "retrieve":
             queryset = queryset.prefetch_related(
                 Prefetch("feedback", queryset=Feedback.objects.order_by("-created_at", "-id"))
