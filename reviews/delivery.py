@@ -139,7 +139,7 @@ def delivery_send(*, delivery_id: str) -> Delivery | None:
     retry_error = ""
     with transaction.atomic():
         delivery = (
-            Delivery.objects.select_for_update(skip_locked=True)
+            Delivery.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("endpoint")
             .filter(pk=delivery_id)
             .first()

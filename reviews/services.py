@@ -16,6 +16,7 @@ import dataclasses
 import logging
 from dataclasses import dataclass
 
+from celery.exceptions import Retry
 from django.db import transaction
 from django.utils import timezone
 from rapidfuzz.distance import Levenshtein
@@ -70,6 +71,10 @@ def _existing(draft: ActionableOutput) -> ReviewDecision | None:
 def _enqueue_delivery(delivery_id: str) -> None:
     try:
         deliver_webhook_task.delay(str(delivery_id))
+    except Retry:
+        # Only without a broker (tasks run inline): the first try failed and there is no queue to
+        # retry through, so the delivery stays pending, visible in the admin's delivery log.
+        logger.warning("webhook delivery %s failed inline; run a worker to retry it", delivery_id)
     except Exception:
         # The approval is committed and the reply recorded; a broker outage leaves the delivery
         # pending and visible in the admin rather than failing the reviewer's request.
