@@ -77,13 +77,17 @@ def test_review_page_shows_the_message_history_draft_and_tables(admin_client, ma
 
     html = admin_client.get(_page(draft)).content.decode()
 
-    assert 'id="review-prospect-message"' in html and "How much is the Standard plan?" in html
+    assert 'id="review-prospect-message"' in html
+    assert "How much is the Standard plan?" in html
     assert "Hi! How can I help?" in html
     assert re.search(r'<textarea id="review-draft" name="text"[^>]*>The Standard plan is \$49', html)
-    assert 'name="_approve"' in html and 'name="_approve_edited"' in html and 'name="_reject"' in html
+    assert 'name="_approve"' in html
+    assert 'name="_approve_edited"' in html
+    assert 'name="_reject"' in html
     assert "<code>knowledge_search</code>" in html
     assert "<code>FLAG_FOR_HUMAN_REVIEW</code>" in html
-    assert "Lead score" in html and "72" in html
+    assert "Lead score" in html
+    assert "72" in html
     assert "Degraded</th><td>No" in html
 
 
@@ -94,11 +98,13 @@ def test_staff_approve_a_draft_as_is_from_the_review_page(admin_client, admin_us
 
     assert response.status_code == 302
     decision = ReviewDecision.objects.get(output=draft)
-    assert decision.state == "approved" and decision.edit_distance == 0
+    assert decision.state == "approved"
+    assert decision.edit_distance == 0
     assert decision.decided_by == admin_user
     assert Message.objects.get(pk=decision.message_id).content == draft.response_text
     page = admin_client.get(_page(draft)).content.decode()
-    assert 'id="review-decision"' in page and 'name="_approve"' not in page
+    assert 'id="review-decision"' in page
+    assert 'name="_approve"' not in page
 
 
 def test_staff_approve_with_edits_stores_the_edit_distance(admin_client, make_draft):
@@ -121,7 +127,8 @@ def test_plain_approve_with_edited_text_refuses_and_keeps_the_edits(admin_client
 
     assert response.status_code == 200
     html = response.content.decode()
-    assert "Approve with edits" in html and "My better reply." in html
+    assert "Approve with edits" in html
+    assert "My better reply." in html
     assert not ReviewDecision.objects.exists()
 
 
@@ -129,7 +136,8 @@ def test_staff_reject_with_a_reason(admin_client, make_draft):
     draft = make_draft()
 
     empty = admin_client.post(_page(draft), {"text": draft.response_text, "reason": " ", "_reject": "Reject"})
-    assert empty.status_code == 200 and not ReviewDecision.objects.exists()
+    assert empty.status_code == 200
+    assert not ReviewDecision.objects.exists()
     admin_client.post(
         _page(draft), {"text": draft.response_text, "reason": "Wrong plan", "_reject": "Reject"}
     )
@@ -165,7 +173,8 @@ def test_staff_report_feedback_from_the_review_page(admin_client, make_draft):
     )
 
     stored = Feedback.objects.get(output=draft)
-    assert stored.reason == "incomplete" and stored.corrected_text.startswith("Standard is $49")
+    assert stored.reason == "incomplete"
+    assert stored.corrected_text.startswith("Standard is $49")
     assert "Misses the annual discount" in admin_client.get(_page(draft)).content.decode()
 
 

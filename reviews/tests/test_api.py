@@ -55,7 +55,9 @@ def test_queue_lists_attention_first_then_priority_then_oldest(staff_api_client,
     ]
     rows = {row["id"]: row for row in response.json()["results"]}
     flagged = rows[queue["medium_flagged"]]
-    assert flagged["flagged"] and flagged["needs_attention"] and flagged["state"] == "pending"
+    assert flagged["flagged"]
+    assert flagged["needs_attention"]
+    assert flagged["state"] == "pending"
     assert flagged["flag_reasons"] == ["asks about a discount we do not offer"]
     assert rows[queue["medium_unsure"]]["flag_reasons"] == ["low confidence (0.30)"]
     assert rows[queue["low_calm_old"]]["age_seconds"] >= 3 * 3600
@@ -119,7 +121,8 @@ def test_queue_query_count_does_not_grow_with_the_page(
     with django_assert_max_num_queries(4):
         many = staff_api_client.get("/api/reviews/")
 
-    assert few.json()["count"] == 2 and many.json()["count"] == 12
+    assert few.json()["count"] == 2
+    assert many.json()["count"] == 12
 
 
 def test_detail_shows_the_conversation_so_far_tool_calls_and_crm(staff_api_client, make_draft):
@@ -166,9 +169,12 @@ def test_reject_needs_a_reason_and_stores_it(staff_api_client, make_draft):
         f"/api/reviews/{draft.pk}/reject", {"reason": "Promises a discount"}, format="json"
     )
 
-    assert missing.status_code == 400 and "reason" in missing.json()
-    assert blank.status_code == 400 and "reason" in blank.json()
-    assert done.status_code == 200 and done.json()["decision"]["rejection_reason"] == "Promises a discount"
+    assert missing.status_code == 400
+    assert "reason" in missing.json()
+    assert blank.status_code == 400
+    assert "reason" in blank.json()
+    assert done.status_code == 200
+    assert done.json()["decision"]["rejection_reason"] == "Promises a discount"
     assert ReviewDecision.objects.get(output=draft).state == "rejected"
 
 
@@ -194,7 +200,8 @@ def test_a_retried_approval_replays_without_sending_twice(staff_api_client, make
     retry = staff_api_client.post(f"/api/reviews/{draft.pk}/approve", {"text": "Sure."}, format="json")
 
     assert first.status_code == retry.status_code == 200
-    assert "Idempotent-Replayed" not in first and retry["Idempotent-Replayed"] == "true"
+    assert "Idempotent-Replayed" not in first
+    assert retry["Idempotent-Replayed"] == "true"
     assert Delivery.objects.count() == 1
     assert Message.objects.filter(conversation_id=draft.analysis.conversation_id, sender="agent").count() == 1
 
@@ -205,7 +212,8 @@ def test_approving_a_superseded_draft_is_409(staff_api_client, make_draft):
 
     response = staff_api_client.post(f"/api/reviews/{draft.pk}/approve", {}, format="json")
 
-    assert response.status_code == 409 and response.json()["code"] == "draft_superseded"
+    assert response.status_code == 409
+    assert response.json()["code"] == "draft_superseded"
     assert not ReviewDecision.objects.exists()
 
 
@@ -226,7 +234,8 @@ def test_feedback_through_the_api(staff_api_client, make_draft):
         "Wrong price",
         "It is $59.",
     )
-    assert bad.status_code == 400 and "reason" in bad.json()
+    assert bad.status_code == 400
+    assert "reason" in bad.json()
     assert Feedback.objects.count() == 1
 
 
@@ -247,6 +256,7 @@ def test_a_key_without_conversations_read_sees_and_decides_only_its_own_drafts(m
     assert _ids(client.get("/api/reviews/")) == [own.pk]
     assert client.get(f"/api/reviews/{foreign.pk}/").status_code == 404
     response = client.post(f"/api/reviews/{foreign.pk}/approve", {}, format="json")
-    assert response.status_code == 404 and response.json()["code"] == "draft_not_found"
+    assert response.status_code == 404
+    assert response.json()["code"] == "draft_not_found"
     assert client.post(f"/api/reviews/{own.pk}/approve", {}, format="json").status_code == 200
     assert ReviewDecision.objects.get().output_id == own.pk

@@ -56,7 +56,8 @@ def test_an_approved_reply_is_delivered_signed_to_the_configured_webhook(
     assert body["approved_at"] == decision.decided_at.isoformat()
     # And the delivery is logged as delivered after one attempt
     delivery.refresh_from_db()
-    assert delivery.state == Delivery.State.DELIVERED and delivery.delivered_at is not None
+    assert delivery.state == Delivery.State.DELIVERED
+    assert delivery.delivered_at is not None
     attempt = delivery.attempts.get()
     assert (attempt.number, attempt.status_code, attempt.error) == (1, 200, "")
     assert '"ok"' in attempt.response_excerpt
@@ -81,7 +82,8 @@ def test_a_delivery_that_fails_once_asks_for_a_retry_which_delivers_it_once(
     # When the draft is approved: the first try fails and the task asks to be retried
     decision = _approve(reviewer, draft, django_capture_on_commit_callbacks)
     delivery = Delivery.objects.get(decision=decision)
-    assert delivery.state == Delivery.State.PENDING and delivery.attempt_count == 1
+    assert delivery.state == Delivery.State.PENDING
+    assert delivery.attempt_count == 1
 
     # And the retry runs
     _run_retries(str(delivery.id))
@@ -171,7 +173,8 @@ def test_an_endpoint_linked_to_a_key_receives_that_keys_conversations(
         _approve(reviewer, make_draft(), django_capture_on_commit_callbacks)
 
         # Then each receiver got exactly its own, signed with its own secret
-        assert len(inbox.accepted) == 1 and len(default.accepted) == 1
+        assert len(inbox.accepted) == 1
+        assert len(default.accepted) == 1
         assert inbox.accepted[0].json["conversation_id"] != default.accepted[0].json["conversation_id"]
     finally:
         inbox.stop()
@@ -197,7 +200,8 @@ def test_delivery_send_skips_a_delivery_with_no_channel(make_draft, reviewer):
 
     delivery = delivery_send(delivery_id=str(decision.delivery.id))
 
-    assert delivery is not None and delivery.state == Delivery.State.NO_CHANNEL
+    assert delivery is not None
+    assert delivery.state == Delivery.State.NO_CHANNEL
     assert not DeliveryAttempt.objects.exists()
 
 

@@ -36,7 +36,8 @@ def test_approving_as_is_records_the_reply_and_a_zero_edit_distance(make_draft, 
 
     # Then the decision, the agent's message and the delivery ("no channel") are stored
     decision = ReviewDecision.objects.get(output=draft)
-    assert outcome.decision == decision and not outcome.replayed
+    assert outcome.decision == decision
+    assert not outcome.replayed
     assert decision.state == ReviewDecision.State.APPROVED
     assert decision.decided_by_id == reviewer.user_id
     assert decision.sent_text == draft.response_text
@@ -72,7 +73,8 @@ def test_rejecting_stores_the_reason_and_sends_nothing(make_draft, reviewer):
     decision = ReviewDecision.objects.get(output=draft)
     assert decision.state == ReviewDecision.State.REJECTED
     assert decision.rejection_reason == "Quotes last year's price"
-    assert decision.sent_text == "" and decision.edit_distance is None
+    assert decision.sent_text == ""
+    assert decision.edit_distance is None
     assert Message.objects.count() == messages_before
     assert not Delivery.objects.exists()
 
@@ -99,7 +101,8 @@ def test_repeating_the_same_approval_is_a_replay_that_records_and_sends_nothing_
 
     again = draft_approve(access=reviewer, output_id=draft.pk, text="Edited reply.")
 
-    assert again.replayed and again.decision.pk == first.decision.pk
+    assert again.replayed
+    assert again.decision.pk == first.decision.pk
     assert Message.objects.filter(conversation_id=draft.analysis.conversation_id, sender="agent").count() == 1
     assert Delivery.objects.count() == 1
 
