@@ -60,7 +60,10 @@ def test_shares_of_unedited_small_edits_large_edits_and_rejections(api_client, s
     assert body["sent_within_threshold_share"] == 0.6
     assert body["rejection_rate"] == 0.2
     assert body["small_edit_threshold"] == 0.2
-    ratios = ReviewDecision.objects.filter(state="approved").values_list("edit_ratio", flat=True)
+    ratios = [
+        ratio or 0.0
+        for ratio in ReviewDecision.objects.filter(state="approved").values_list("edit_ratio", flat=True)
+    ]
     assert body["mean_edit_ratio"] == pytest.approx(sum(ratios) / 4, abs=1e-4)
 
 

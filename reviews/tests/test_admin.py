@@ -101,7 +101,7 @@ def test_staff_approve_a_draft_as_is_from_the_review_page(admin_client, admin_us
     assert decision.state == "approved"
     assert decision.edit_distance == 0
     assert decision.decided_by == admin_user
-    assert Message.objects.get(pk=decision.message_id).content == draft.response_text
+    assert Message.objects.get(pk=decision.message_id or 0).content == draft.response_text
     page = admin_client.get(_page(draft)).content.decode()
     assert 'id="review-decision"' in page
     assert 'name="_approve"' not in page

@@ -42,7 +42,7 @@ def test_approving_as_is_records_the_reply_and_a_zero_edit_distance(make_draft, 
     assert decision.decided_by_id == reviewer.user_id
     assert decision.sent_text == draft.response_text
     assert (decision.edit_distance, decision.edit_ratio) == (0, 0.0)
-    message = Message.objects.get(pk=decision.message_id)
+    message = Message.objects.get(pk=decision.message_id or 0)
     assert (message.sender, message.content) == ("agent", draft.response_text)
     assert message.conversation_id == draft.analysis.conversation_id
     assert decision.delivery.state == Delivery.State.NO_CHANNEL
@@ -61,7 +61,7 @@ def test_approving_with_edits_stores_the_levenshtein_distance(make_draft, review
     assert decision.draft_text == "The Standard plan is $49 per seat."
     assert decision.edit_distance == 1
     assert decision.edit_ratio == pytest.approx(1 / 34, abs=1e-4)
-    assert Message.objects.get(pk=decision.message_id).content == "The Standard plan is $59 per seat."
+    assert Message.objects.get(pk=decision.message_id or 0).content == "The Standard plan is $59 per seat."
 
 
 def test_rejecting_stores_the_reason_and_sends_nothing(make_draft, reviewer):
