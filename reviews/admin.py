@@ -12,6 +12,7 @@ from typing import Any
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -21,6 +22,7 @@ from django.utils.timesince import timesince
 
 from apikeys.access import Access, ScopeDenied
 from conversations.models import ActionableOutput, Intent
+from conversations.services import ConversationFull
 from conversations.turn_display import turn_view, yes_no
 from reviews.models import Delivery, DeliveryAttempt, DraftReview, Feedback, ReviewDecision, WebhookEndpoint
 from reviews.selectors import (
@@ -38,6 +40,7 @@ from reviews.services import (
     draft_approve,
     draft_reject,
     feedback_create,
+    webhook_endpoint_save,
 )
 
 ALL = "all"
@@ -269,7 +272,7 @@ class DraftReviewAdmin(admin.ModelAdmin):
             else:
                 messages.error(request, "Unknown action.")
                 return False
-        except (DraftAlreadyDecided, DraftSuperseded, DraftNotFound, ScopeDenied) as error:
+        except (DraftAlreadyDecided, DraftSuperseded, DraftNotFound, ConversationFull, ScopeDenied) as error:
             messages.error(request, str(error) or type(error).__doc__ or "Refused.")
             return False
         return True
@@ -349,6 +352,12 @@ class DeliveryAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
 
 @admin.register(WebhookEndpoint)
 class WebhookEndpointAdmin(admin.ModelAdmin):
@@ -356,10 +365,15 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
     list_filter = ("is_active",)
     search_fields = ("name", "url")
     raw_id_fields = ("api_key",)
+    # A URL typed without a scheme is https (Django 6's default; this silences its warning).
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     @admin.display(description="active")
     def active(self, obj: WebhookEndpoint) -> str:
         return yes_no(obj.is_active)
+
+    def save_model(self, request: HttpRequest, obj: WebhookEndpoint, form: object, change: bool) -> None:
+        webhook_endpoint_save(access=Access.for_user(request.user), endpoint=obj)
 
 
 @admin.register(ReviewDecision)
@@ -369,7 +383,15 @@ class ReviewDecisionAdmin(admin.ModelAdmin):
     list_select_related = ("decided_by", "api_key", "output")
     readonly_fields = [field.name for field in ReviewDecision._meta.fields]
 
+    # Decisions are made on the review page (through the services) and are the audit trail: never
+    # added, edited or deleted here.
     def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
 
 
@@ -378,5 +400,12 @@ class FeedbackAdmin(admin.ModelAdmin):
     list_display = ("output", "reason", "note", "user", "api_key", "created_at")
     list_filter = ("reason",)
     search_fields = ("note", "corrected_text")
-    raw_id_fields = ("output",)
-    readonly_fields = ("user", "api_key", "created_at")
+    list_select_related = ("user", "api_key")
+    readonly_fields = ("output", "reason", "note", "corrected_text", "user", "api_key", "created_at")
+
+    # Feedback is given on the review page (through the service), which records who gave it.
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False

@@ -115,6 +115,8 @@ def _post(delivery: Delivery, secret: str) -> _Outcome:
             timeout=settings.OUTBOUND_WEBHOOK_TIMEOUT_SECONDS,
             follow_redirects=False,
         )
+    except httpx.UnsupportedProtocol as error:
+        return _Outcome(None, "", f"unsupported URL: {error}"[:EXCERPT_CHARS], retryable=False)
     except httpx.TimeoutException as error:
         return _Outcome(None, "", f"timed out: {error}"[:EXCERPT_CHARS], retryable=True)
     except httpx.TransportError as error:

@@ -123,6 +123,11 @@ def review_queue(
     )
 
 
+def pending_draft_count(*, access: Access | None = None) -> int:
+    """How many drafts await a decision (the pending queue's length), e.g. for a staff landing page."""
+    return review_queue_filter(review_queue(access=access), state=DraftState.PENDING).count()
+
+
 def review_queue_filter(
     queryset: QuerySet[ActionableOutput],
     *,

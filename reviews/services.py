@@ -1,4 +1,4 @@
-"""Writes for reviewing drafts: approve (as is or edited), reject, and report feedback.
+"""Writes for reviewing drafts: approve (as is or edited), reject, report feedback, configure webhooks.
 
 Each checks the caller's :class:`~apikeys.access.Access` for ``reviews:write`` (staff in the admin
 act through ``Access.for_user``) and sees only the drafts :func:`reviews.selectors.review_queue`
@@ -25,7 +25,7 @@ from apikeys.access import Access, Scope
 from conversations.models import ActionableOutput, Message
 from conversations.services import message_record
 from reviews.delivery import delivery_prepare
-from reviews.models import Delivery, Feedback, ReviewDecision
+from reviews.models import Delivery, Feedback, ReviewDecision, WebhookEndpoint
 from reviews.selectors import draft_get
 from reviews.tasks import deliver_webhook_task
 
@@ -167,3 +167,12 @@ def feedback_create(
         user_id=access.user_id,
         api_key_id=access.api_key_id,
     )
+
+
+@transaction.atomic
+def webhook_endpoint_save(*, access: Access, endpoint: WebhookEndpoint) -> WebhookEndpoint:
+    """Create or change an outbound webhook endpoint (the admin's form); later deliveries use it."""
+    access.require(Scope.REVIEWS_WRITE)
+    endpoint.full_clean()
+    endpoint.save()
+    return endpoint

@@ -8,8 +8,11 @@ from datetime import timedelta
 
 import pytest
 
+from apikeys.access import SYSTEM
 from conversations.models import Message
-from reviews.models import Feedback, ReviewDecision
+from reviews.models import Feedback, ReviewDecision, WebhookEndpoint
+from reviews.selectors import pending_draft_count
+from reviews.services import draft_reject
 
 pytestmark = pytest.mark.django_db
 
@@ -190,3 +193,37 @@ def test_queue_summary_shows_the_quality_signal(admin_client, make_draft):
     assert re.search(r'id="review-metrics-unedited">0.33<', html)
     assert re.search(r'id="review-metrics-small-edits">0.33<', html)
     assert re.search(r'id="review-metrics-rejected">0.33<', html)
+
+
+def test_pending_count_counts_the_pending_queue(make_draft):
+    pending, superseded = make_draft(), make_draft()
+    make_draft(conversation=superseded.analysis.conversation, message="Another question")
+    draft_reject(access=SYSTEM, output_id=pending.pk, reason="no")
+
+    assert pending_draft_count() == 1  # only the newer turn of the second conversation
+
+
+def test_staff_add_a_webhook_endpoint_in_the_admin(admin_client):
+    response = admin_client.post(
+        "/admin/reviews/webhookendpoint/add/",
+        {"name": "Inbox", "url": "https://hooks.example.com/sales", "secret": "whsec_123", "is_active": "on"},
+    )
+
+    assert response.status_code == 302
+    endpoint = WebhookEndpoint.objects.get()
+    assert (endpoint.url, endpoint.secret, endpoint.is_active) == (
+        "https://hooks.example.com/sales",
+        "whsec_123",
+        True,
+    )
+
+
+def test_the_decision_log_is_read_only_in_the_admin(admin_client, make_draft):
+    draft = make_draft()
+    draft_reject(access=SYSTEM, output_id=draft.pk, reason="no")
+    decision = ReviewDecision.objects.get()
+
+    response = admin_client.post(f"/admin/reviews/reviewdecision/{decision.pk}/delete/", {"post": "yes"})
+
+    assert response.status_code == 403
+    assert ReviewDecision.objects.filter(pk=decision.pk).exists()

@@ -160,6 +160,19 @@ def test_approve_with_edits_through_the_api_stores_the_decision_and_the_message(
     assert Message.objects.get(pk=decision.message_id or 0).content == decision.sent_text
 
 
+def test_approve_as_is_through_the_api(staff_api_client, make_draft):
+    draft = make_draft()
+
+    response = staff_api_client.post(f"/api/reviews/{draft.pk}/approve", {}, format="json")
+
+    assert response.status_code == 200
+    assert response.json()["decision"]["edit_distance"] == 0
+    decision = ReviewDecision.objects.get(output=draft)
+    assert (decision.state, decision.sent_text, decision.edit_ratio) == ("approved", draft.response_text, 0.0)
+    agent = Message.objects.get(conversation_id=draft.analysis.conversation_id, sender="agent")
+    assert agent.content == draft.response_text
+
+
 def test_reject_needs_a_reason_and_stores_it(staff_api_client, make_draft):
     draft = make_draft()
 
