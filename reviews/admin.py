@@ -167,7 +167,7 @@ class DraftReviewAdmin(admin.ModelAdmin):
     @admin.display(description="draft")
     def draft(self, obj: ActionableOutput) -> str:
         text = obj.response_text
-        return f"#{obj.pk}: {text[:70]}…" if len(text) > 70 else f"#{obj.pk}: {text}"
+        return f"#{obj.pk}: {text[:40]}…" if len(text) > 40 else f"#{obj.pk}: {text}"
 
     @admin.display(description="prospect")
     def prospect(self, obj: ActionableOutput) -> str:
@@ -201,7 +201,7 @@ class DraftReviewAdmin(admin.ModelAdmin):
         return str(getattr(obj, "state", ""))
 
     def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> Any:
-        context = {**(extra_context or {}), "review_metrics": review_metrics()}
+        context = {"title": "Drafts to review", **(extra_context or {}), "review_metrics": review_metrics()}
         return super().changelist_view(request, extra_context=context)
 
     def change_view(
