@@ -56,11 +56,12 @@ class DecisionOutcome:
 
 
 def _locked_draft(access: Access, output_id: int) -> ActionableOutput:
+    # Lock the draft's row first: concurrent decisions on it queue up here, and each then reads the
+    # draft's state (decided, superseded) as the previous one committed it.
+    ActionableOutput.objects.select_for_update().filter(pk=output_id).first()
     draft = draft_get(access=access, output_id=output_id)
     if draft is None:
         raise DraftNotFound(output_id)
-    # Lock the draft row itself (not the joined rows): concurrent decisions on it queue up here.
-    ActionableOutput.objects.select_for_update(of=("self",)).filter(pk=draft.pk).first()
     return draft
 
 
