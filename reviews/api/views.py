@@ -29,6 +29,7 @@ from reviews.api.serializers import (
 from reviews.models import Feedback
 from reviews.selectors import DraftState, review_queue, review_queue_filter
 from reviews.services import DraftNotFound, draft_approve, draft_reject, feedback_create
+from salesagent.api_fields import StrictFilterBackend
 
 STATE_ALL = "all"
 PRIORITIES = [("high", "High"), ("medium", "Medium"), ("low", "Low")]
@@ -69,7 +70,8 @@ class ReviewViewSet(viewsets.ReadOnlyModelViewSet):
     priority (high, medium, low), then oldest first. Pending drafts unless ``state`` says otherwise."""
 
     filterset_class = DraftFilter
-    ordering_fields: list[str] = []
+    # The queue has one order (review_queue's); no client ordering or free-text search.
+    filter_backends = [StrictFilterBackend]
     lookup_value_regex = r"[0-9]+"
     required_scopes = {
         "list": Scope.REVIEWS_READ,
