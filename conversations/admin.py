@@ -1,139 +1,127 @@
-"""Admin for conversations: each one shows its messages and, per analysed turn, what the agent proposed."""
+"""Admin for conversations: each one shows its messages in order, each analysis beside the message it
+answers, with next steps, tool calls and the CRM record as tables (``conversations/turn_display.py``).
+The list shows the latest turn's intent and priority and whether it needs a person's review."""
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, TypedDict
 
+from django.conf import settings
 from django.contrib import admin
-from django.db.models import Count, QuerySet
+from django.db.models import BooleanField, Count, ExpressionWrapper, OuterRef, Q, QuerySet, Subquery
 from django.http import HttpRequest
+from django.template.loader import render_to_string
 from django.utils.html import format_html
+from django.utils.safestring import SafeString
 
 from conversations.forms import IntentAdminForm
 from conversations.intents import intent_save
 from conversations.models import (
+    Action,
     ActionableOutput,
     AnalysisResult,
     Conversation,
     Intent,
-    Message,
     TurnRequest,
 )
+from conversations.turn_display import conversation_timeline, turn_view, yes_no
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
 
 
-def _pretty_json(value: object) -> str:
-    return format_html("<pre style='white-space: pre-wrap'>{}</pre>", json.dumps(value, indent=2))
+def _pre(value: str) -> str:
+    return format_html("<pre style='white-space: pre-wrap'>{}</pre>", value)
 
 
-class _MessageTotal(TypedDict):
+class _ConversationAnnotations(TypedDict):
     message_total: int
+    latest_intent: str | None
+    latest_priority: str | None
+    latest_needs_review: bool | None
 
 
-class ReadOnlyInlineMixin:
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-
-class MessageInline(ReadOnlyInlineMixin, admin.TabularInline):
-    model = Message
-    fields = ("timestamp", "sender", "content")
-    readonly_fields = fields
-    ordering = ("timestamp", "id")
-
-
-class AnalysisResultInline(ReadOnlyInlineMixin, admin.StackedInline):
-    model = AnalysisResult
-    fields = (
-        ("intent", "sentiment", "priority", "confidence"),
-        ("brain", "model_name", "latency_ms", "degraded"),
-        "analysed_message",
-        "entities",
-        "key_points",
-        "response_text",
-        "next_steps",
-        "tool_usage",
-        "reasoning_trace",
+def _latest_turn_needs_review() -> ExpressionWrapper:
+    # The same signals the review queue puts first (reviews/selectors.py): flagged, low confidence,
+    # degraded or negative.
+    return ExpressionWrapper(
+        Q(output__next_steps__contains=[{"action": Action.FLAG_FOR_HUMAN_REVIEW.value}])
+        | Q(confidence__lt=settings.HUMAN_REVIEW_CONFIDENCE_THRESHOLD)
+        | Q(output__degraded=True)
+        | Q(sentiment="negative"),
+        output_field=BooleanField(),
     )
-    # Everything shown is read-only: the flattened field layout.
-    readonly_fields = tuple(
-        name for entry in fields for name in (entry if isinstance(entry, tuple) else (entry,))
-    )
-    ordering = ("created_at",)
-    show_change_link = True
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[AnalysisResult]:
-        return super().get_queryset(request).select_related("message", "output")
-
-    @staticmethod
-    def _output(obj: AnalysisResult) -> ActionableOutput | None:
-        return getattr(obj, "output", None)
-
-    @admin.display(description="message")
-    def analysed_message(self, obj: AnalysisResult) -> str:
-        return obj.message.content
-
-    @admin.display(description="reply draft")
-    def response_text(self, obj: AnalysisResult) -> str:
-        output = self._output(obj)
-        return output.response_text if output else ""
-
-    @admin.display(description="next steps")
-    def next_steps(self, obj: AnalysisResult) -> str:
-        output = self._output(obj)
-        return _pretty_json(output.next_steps) if output else ""
-
-    @admin.display(description="tool usage")
-    def tool_usage(self, obj: AnalysisResult) -> str:
-        output = self._output(obj)
-        return _pretty_json(output.tool_usage_log) if output else ""
-
-    @admin.display(description="reasoning")
-    def reasoning_trace(self, obj: AnalysisResult) -> str:
-        output = self._output(obj)
-        return (
-            format_html("<pre style='white-space: pre-wrap'>{}</pre>", output.reasoning_trace)
-            if output
-            else ""
-        )
-
-    @admin.display(description="degraded", boolean=True)
-    def degraded(self, obj: AnalysisResult) -> bool:
-        output = self._output(obj)
-        return bool(output and output.degraded)
 
 
 @admin.register(Conversation)
 class ConversationAdmin(admin.ModelAdmin):
-    list_display = ("id", "topic", "external_prospect_id", "prospect", "message_count", "updated_at")
-    list_filter = ("created_at", "updated_at")
+    list_display = (
+        "id",
+        "topic",
+        "external_prospect_id",
+        "prospect",
+        "latest_intent",
+        "latest_priority",
+        "needs_review",
+        "message_count",
+        "updated_at",
+    )
+    list_filter = ("analyses__intent", "analyses__priority", "created_at", "updated_at")
     list_select_related = ("prospect",)
     search_fields = ("topic", "external_prospect_id", "prospect__name", "messages__content")
-    readonly_fields = ("created_at", "updated_at")
+    fields = ("topic", "prospect", "external_prospect_id", "api_key", "created_at", "updated_at", "timeline")
+    readonly_fields = ("api_key", "created_at", "updated_at", "timeline")
     raw_id_fields = ("prospect",)
     date_hierarchy = "updated_at"
-    inlines = [MessageInline, AnalysisResultInline]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Conversation]:
-        return super().get_queryset(request).annotate(message_total=Count("messages", distinct=True))
+        latest = AnalysisResult.objects.filter(conversation=OuterRef("pk")).order_by("-created_at", "-id")
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                message_total=Subquery(
+                    Conversation.objects.filter(pk=OuterRef("pk"))
+                    .annotate(total=Count("messages"))
+                    .values("total")[:1]
+                ),
+                latest_intent=Subquery(latest.values("intent")[:1]),
+                latest_priority=Subquery(latest.values("priority")[:1]),
+                latest_needs_review=Subquery(
+                    latest.annotate(needs=_latest_turn_needs_review()).values("needs")[:1]
+                ),
+            )
+        )
 
     def get_search_results(self, request, queryset, search_term):
         queryset, _ = super().get_search_results(request, queryset, search_term)
-        # Searching message text joins messages; distinct keeps one row per conversation.
+        # Searching message text (or filtering by a turn's intent) joins rows; distinct keeps one
+        # row per conversation.
         return queryset.distinct(), False
 
     @admin.display(description="messages", ordering="message_total")
-    def message_count(self, obj: WithAnnotations[Conversation, _MessageTotal]) -> int:
+    def message_count(self, obj: WithAnnotations[Conversation, _ConversationAnnotations]) -> int:
         return obj.message_total
+
+    @admin.display(description="intent", ordering="latest_intent")
+    def latest_intent(self, obj: WithAnnotations[Conversation, _ConversationAnnotations]) -> str:
+        return obj.latest_intent or "—"
+
+    @admin.display(description="priority", ordering="latest_priority")
+    def latest_priority(self, obj: WithAnnotations[Conversation, _ConversationAnnotations]) -> str:
+        return obj.latest_priority or "—"
+
+    @admin.display(description="needs review", ordering="latest_needs_review")
+    def needs_review(self, obj: WithAnnotations[Conversation, _ConversationAnnotations]) -> str:
+        return yes_no(obj.latest_needs_review)
+
+    @admin.display(description="conversation")
+    def timeline(self, obj: Conversation) -> SafeString:
+        if obj.pk is None:
+            return SafeString("")
+        return render_to_string(
+            "admin/conversations/_timeline.html", {"timeline": conversation_timeline(obj)}
+        )
 
 
 class ActionableOutputInline(admin.StackedInline):
@@ -141,14 +129,12 @@ class ActionableOutputInline(admin.StackedInline):
     can_delete = False
     fields = (
         "action_type",
-        "degraded",
+        "degraded_text",
         "response_text",
         "unsupported_claims",
-        "next_steps_json",
-        "tool_usage_json",
-        "citations_json",
-        "crm_json",
-        "reasoning_trace",
+        "tables",
+        "citations",
+        "reasoning",
     )
     readonly_fields = fields
 
@@ -158,21 +144,25 @@ class ActionableOutputInline(admin.StackedInline):
     def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
 
-    @admin.display(description="next steps")
-    def next_steps_json(self, obj: ActionableOutput) -> str:
-        return _pretty_json(obj.next_steps)
+    @admin.display(description="degraded")
+    def degraded_text(self, obj: ActionableOutput) -> str:
+        return yes_no(obj.degraded)
 
-    @admin.display(description="tool usage")
-    def tool_usage_json(self, obj: ActionableOutput) -> str:
-        return _pretty_json(obj.tool_usage_log)
+    @admin.display(description="next steps, tool calls and CRM record")
+    def tables(self, obj: ActionableOutput) -> SafeString:
+        return render_to_string("admin/conversations/_turn_tables.html", {"turn": turn_view(obj.analysis)})
+
+    @admin.display(description="reasoning")
+    def reasoning(self, obj: ActionableOutput) -> str:
+        return _pre(obj.reasoning_trace)
 
     @admin.display(description="knowledge cited")
-    def citations_json(self, obj: ActionableOutput) -> str:
-        return _pretty_json(obj.knowledge_citations)
-
-    @admin.display(description="CRM data")
-    def crm_json(self, obj: ActionableOutput) -> str:
-        return _pretty_json(obj.crm_snapshot)
+    def citations(self, obj: ActionableOutput) -> str:
+        return ", ".join(
+            f"{item.get('document')} #{item.get('chunk_id')} ({item.get('score')})"
+            for item in obj.knowledge_citations or []
+            if isinstance(item, dict)
+        )
 
 
 @admin.register(AnalysisResult)
@@ -200,7 +190,7 @@ class AnalysisResultAdmin(admin.ModelAdmin):
         "entities",
         "key_points",
         "priority",
-        "action_required",
+        "action_required_text",
         "confidence",
         "brain",
         "model_name",
@@ -218,6 +208,10 @@ class AnalysisResultAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: AnalysisResult | None = None) -> bool:
         return False
+
+    @admin.display(description="action required")
+    def action_required_text(self, obj: AnalysisResult) -> str:
+        return yes_no(obj.action_required)
 
     @admin.display(description="primary action", ordering="output__action_type")
     def primary_action(self, obj: AnalysisResult) -> str:
@@ -260,9 +254,9 @@ class TurnRequestAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    @admin.display(description="answered", boolean=True)
-    def answered(self, obj: TurnRequest) -> bool:
-        return obj.analysis_id is not None
+    @admin.display(description="answered")
+    def answered(self, obj: TurnRequest) -> str:
+        return yes_no(obj.analysis_id is not None)
 
 
 @admin.register(Intent)

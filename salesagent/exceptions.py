@@ -5,6 +5,9 @@
 | ``ConversationNotFound`` (or one the key may not see) | 404 |
 | ``ScopeDenied`` (the key lacks a scope) | 403, naming the scope |
 | ``ConversationFull`` | 409, also a field error on ``conversation_id`` |
+| ``DraftNotFound`` (or one in a conversation the key may not see) | 404 |
+| ``DraftAlreadyDecided`` (a second, different decision on a draft) | 409 with the stored decision |
+| ``DraftSuperseded`` (approving a draft the prospect has written past) | 409 |
 | ``IdempotencyKeyReused`` | 422 |
 | ``TurnInProgress`` | 409 with ``Retry-After`` |
 | database unavailable (``salesagent.faults``) | 503 with ``Retry-After`` |
@@ -33,6 +36,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from apikeys.access import ScopeDenied
 from conversations.idempotency import IdempotencyKeyReused, TurnInProgress
 from conversations.services import ConversationFull, ConversationNotFound
+from reviews.services import DraftAlreadyDecided, DraftNotFound, DraftSuperseded
 from salesagent.faults import is_database_unavailable
 from salesagent.middleware import API_PREFIX, database_unavailable_response
 
@@ -47,6 +51,27 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     """DRF's handler with our domain errors mapped (see the module docstring)."""
     if isinstance(exc, ConversationNotFound):
         return _response({"detail": "No such conversation.", "code": "conversation_not_found"}, 404)
+    if isinstance(exc, DraftNotFound):
+        return _response({"detail": "No such draft.", "code": "draft_not_found"}, 404)
+    if isinstance(exc, DraftAlreadyDecided):
+        decision = exc.decision
+        return _response(
+            {
+                "detail": str(exc),
+                "code": "draft_already_decided",
+                "state": decision.state,
+                "decided_at": decision.decided_at.isoformat(),
+            },
+            status.HTTP_409_CONFLICT,
+        )
+    if isinstance(exc, DraftSuperseded):
+        return _response(
+            {
+                "detail": "The prospect has written since this draft; review the newer turn's draft instead.",
+                "code": "draft_superseded",
+            },
+            status.HTTP_409_CONFLICT,
+        )
     if isinstance(exc, ScopeDenied):
         return _response({"detail": str(exc), "code": "scope_denied", "required_scope": exc.scope}, 403)
     if isinstance(exc, ConversationFull):

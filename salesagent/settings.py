@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "conversations",
     "evaluation",
     "pricing",
+    "reviews",
     "home",
 ]
 
@@ -267,6 +268,17 @@ EMBEDDING_TORCH_THREADS = env.int("EMBEDDING_TORCH_THREADS", default=1)
 # Turns whose confidence falls below this are flagged for a person to review; chosen on our own
 # datasets (dev + challenge) as the best F1 of "flagged" vs "intent or action wrong" (README).
 HUMAN_REVIEW_CONFIDENCE_THRESHOLD = env.float("HUMAN_REVIEW_CONFIDENCE_THRESHOLD", default=0.65)
+# Reviewing drafts (README, "Reviewing drafts"). An approved reply goes to the client's webhook: a
+# WebhookEndpoint row, else this URL; with neither it is recorded with the delivery marked "no channel".
+OUTBOUND_WEBHOOK_URL = env.str("OUTBOUND_WEBHOOK_URL", default="")
+OUTBOUND_WEBHOOK_SECRET = _secret("OUTBOUND_WEBHOOK_SECRET", default="")
+OUTBOUND_WEBHOOK_TIMEOUT_SECONDS = env.float("OUTBOUND_WEBHOOK_TIMEOUT_SECONDS", default=10.0)
+# Tries per delivery (the first and its retries), OUTBOUND_WEBHOOK_BACKOFF_SECONDS apart, doubling
+# per retry up to 10 minutes.
+OUTBOUND_WEBHOOK_MAX_ATTEMPTS = env.int("OUTBOUND_WEBHOOK_MAX_ATTEMPTS", default=8)
+OUTBOUND_WEBHOOK_BACKOFF_SECONDS = env.float("OUTBOUND_WEBHOOK_BACKOFF_SECONDS", default=5.0)
+# A sent reply whose normalised edit distance from the draft is at most this counts as a small edit.
+REVIEW_SMALL_EDIT_RATIO = env.float("REVIEW_SMALL_EDIT_RATIO", default=0.2)
 # Longest prospect message the turn API accepts, in characters.
 MAX_MESSAGE_CHARS = env.int("MAX_MESSAGE_CHARS", default=4000)
 # History a client may send with a new conversation; also the most recent stored messages a continued

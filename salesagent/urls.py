@@ -15,6 +15,7 @@ urlpatterns = [
     path("api/knowledge/", include("knowledge.api.urls")),
     path("api/crm/", include("crm.api.urls")),
     path("api/evaluation/", include("evaluation.api.urls")),
+    path("api/", include("reviews.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves Swagger UI's start-up script as a file, so the CSP needs no inline scripts.
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),

@@ -19,6 +19,7 @@ from crm.models import Prospect
 from evaluation.models import EvalRun
 from knowledge.models import Document
 from knowledge.services import document_upsert
+from reviews.models import Feedback, ReviewDecision
 
 pytestmark = pytest.mark.django_db
 
@@ -28,7 +29,7 @@ READ = (Scope.CONVERSATIONS_READ, Scope.TURNS_WRITE)
 @dataclass(frozen=True)
 class Endpoint:
     method: str
-    path: str  # {conversation}, {document}, {prospect}, {run} are filled from the fixtures
+    path: str  # {conversation}, {document}, {prospect}, {run}, {draft} are filled from the fixtures
     allowed: tuple[str, ...]  # any one of these scopes is enough
     ok: int = 200
     body: dict = field(default_factory=dict)
@@ -84,11 +85,32 @@ ENDPOINTS = [
     Endpoint("delete", "/api/crm/prospects/{prospect}/", (Scope.CRM_WRITE,), ok=204),
     Endpoint("get", "/api/evaluation/runs/", (Scope.EVALUATION_READ,)),
     Endpoint("get", "/api/evaluation/runs/{run}/", (Scope.EVALUATION_READ,)),
+    Endpoint("get", "/api/evaluation/review-metrics/", (Scope.EVALUATION_READ,)),
+    # The draft's conversation was created by no key: a reviews key without conversations:read gets 404
+    # (reviews/tests/test_api.py covers a key deciding the drafts of its own conversations).
+    Endpoint("get", "/api/reviews/", (Scope.REVIEWS_READ,)),
+    Endpoint("get", "/api/reviews/{draft}/", (Scope.REVIEWS_READ,), foreign_conversation=True),
+    Endpoint("post", "/api/reviews/{draft}/approve", (Scope.REVIEWS_WRITE,), foreign_conversation=True),
+    Endpoint(
+        "post",
+        "/api/reviews/{draft}/reject",
+        (Scope.REVIEWS_WRITE,),
+        body={"reason": "Wrong price"},
+        foreign_conversation=True,
+    ),
+    Endpoint(
+        "post",
+        "/api/reviews/{draft}/feedback",
+        (Scope.REVIEWS_WRITE,),
+        ok=201,
+        body={"reason": "outdated", "note": "Old price"},
+        foreign_conversation=True,
+    ),
 ]
 
 
 # Placeholders for requests that never get past authentication.
-NO_OBJECTS = {"conversation": 1, "document": "zz-matrix", "prospect": "p-matrix", "run": 1}
+NO_OBJECTS = {"conversation": 1, "document": "zz-matrix", "prospect": "p-matrix", "run": 1, "draft": 1}
 
 
 def _objects(endpoint: Endpoint) -> dict[str, object]:
@@ -96,6 +118,8 @@ def _objects(endpoint: Endpoint) -> dict[str, object]:
     objects = dict(NO_OBJECTS)
     if "{conversation}" in endpoint.path:
         objects["conversation"] = turn_process(access=SYSTEM, message="How much is Premium?").conversation.pk
+    if "{draft}" in endpoint.path:
+        objects["draft"] = turn_process(access=SYSTEM, message="How much is Premium?").output.pk
     if "{document}" in endpoint.path:
         document_upsert(slug="zz-matrix", title="Matrix", body="# Matrix\n\nA test document.")
     if "{prospect}" in endpoint.path:
@@ -113,6 +137,8 @@ def _state() -> tuple:
         Message.objects.count(),
         tuple(Document.objects.order_by("slug").values_list("slug", "category")),
         tuple(Prospect.objects.order_by("external_id").values_list("external_id", "lead_score")),
+        ReviewDecision.objects.count(),
+        Feedback.objects.count(),
     )
 
 

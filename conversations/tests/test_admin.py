@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from django.conf import settings
 
 from apikeys.access import SYSTEM
 from conversations.models import Intent
@@ -88,3 +91,82 @@ def test_an_intent_edit_with_malformed_reply_frames_is_refused(admin_client):
     assert "unknown keys" in response.content.decode()
     intent.refresh_from_db()
     assert "Hi there" not in intent.examples
+
+
+def test_conversation_page_shows_each_analysis_after_the_message_it_answers(admin_client):
+    # Given a conversation with two answered turns
+    first = turn_process(access=SYSTEM, message="Can I pay in installments?", prospect_id="prospect_005")
+    second = turn_process(
+        access=SYSTEM, message="Do you integrate with Slack?", conversation_id=first.conversation.pk
+    )
+
+    html = admin_client.get(
+        f"/admin/conversations/conversation/{first.conversation.pk}/change/"
+    ).content.decode()
+
+    # Then each analysis block follows its own message and comes before the next message
+    positions = [
+        html.index(f'id="message-{first.message.pk}"'),
+        html.index(f'id="analysis-{first.analysis.pk}"'),
+        html.index(f'id="message-{second.message.pk}"'),
+        html.index(f'id="analysis-{second.analysis.pk}"'),
+    ]
+    assert positions == sorted(positions)
+    # Next steps and tool calls are tables, the CRM record is fields, booleans are words
+    assert '<table class="turn-next-steps">' in html
+    assert "<code>EXPLAIN_PAYMENT_OPTIONS</code>" in html
+    assert '<table class="turn-tool-calls">' in html
+    assert "<th>Lead score</th>" in html
+    assert "<th>Degraded</th><td>No</td>" in html
+    assert "icon-no.svg" not in html
+    assert '"action": "EXPLAIN_PAYMENT_OPTIONS"' not in html  # no raw JSON
+
+
+def _needs_review(stored) -> str:
+    flagged = any(step["action"] == "FLAG_FOR_HUMAN_REVIEW" for step in stored.output.next_steps)
+    needs = (
+        flagged
+        or stored.analysis.confidence < settings.HUMAN_REVIEW_CONFIDENCE_THRESHOLD
+        or stored.output.degraded
+        or stored.analysis.sentiment == "negative"
+    )
+    return "Yes" if needs else "No"
+
+
+def test_conversation_list_shows_intent_priority_and_needs_review(admin_client):
+    # Given a calm question and an angry complaint
+    calm = turn_process(access=SYSTEM, message="Can I pay in installments?", prospect_id="prospect_005")
+    angry = turn_process(
+        access=SYSTEM,
+        message="This is unacceptable, your product broke our billing!",
+        prospect_id="prospect_007",
+    )
+
+    html = admin_client.get("/admin/conversations/conversation/").content.decode()
+
+    # Then the list has the triage columns, filled from each conversation's latest turn
+    for column in ("column-latest_intent", "column-latest_priority", "column-needs_review"):
+        assert column in html
+    calm_row, angry_row = _row(html, calm.conversation.pk), _row(html, angry.conversation.pk)
+    assert f">{calm.analysis.intent}<" in calm_row
+    assert f">{calm.analysis.priority}<" in calm_row
+    assert f">{angry.analysis.intent}<" in angry_row
+    assert angry.analysis.sentiment == "negative"
+    assert '<td class="field-needs_review">Yes</td>' in angry_row
+    assert f'<td class="field-needs_review">{_needs_review(calm)}</td>' in calm_row
+    # And it filters by intent
+    filtered = admin_client.get(
+        "/admin/conversations/conversation/", {"analyses__intent": angry.analysis.intent}
+    )
+    assert f"/admin/conversations/conversation/{angry.conversation.pk}/change/" in filtered.content.decode()
+    assert (
+        f"/admin/conversations/conversation/{calm.conversation.pk}/change/" not in filtered.content.decode()
+    )
+
+
+def _row(html: str, conversation_id: int) -> str:
+    """The changelist row of one conversation."""
+    for row in re.findall(r"<tr>.*?</tr>", html, re.S):
+        if f"/admin/conversations/conversation/{conversation_id}/change/" in row:
+            return row
+    raise AssertionError(f"conversation {conversation_id} is not listed")

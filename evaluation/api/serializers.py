@@ -49,3 +49,32 @@ class EvalRunDetailSerializer(EvalRunSerializer):
 
     class Meta(EvalRunSerializer.Meta):
         fields = [*EvalRunSerializer.Meta.fields, "case_results"]
+
+
+class ReviewMetricsQuerySerializer(serializers.Serializer):
+    since = serializers.DateTimeField(
+        required=False, help_text="Count only drafts created and decisions made at or after this time."
+    )
+
+
+class ReviewMetricsSerializer(serializers.Serializer):
+    """How reviewers treated the agent's drafts: shares are of decided drafts (null before any)."""
+
+    drafts = serializers.IntegerField()
+    undecided = serializers.IntegerField()
+    decided = serializers.IntegerField()
+    approved = serializers.IntegerField()
+    approved_unedited = serializers.IntegerField()
+    approved_small_edits = serializers.IntegerField(
+        help_text="Approved with an edit of at most small_edit_threshold (normalised distance)."
+    )
+    rejected = serializers.IntegerField()
+    small_edit_threshold = serializers.FloatField()
+    sent_unedited_share = serializers.FloatField(allow_null=True)
+    sent_with_small_edits_share = serializers.FloatField(allow_null=True)
+    sent_within_threshold_share = serializers.FloatField(
+        allow_null=True, help_text="Sent unedited or with small edits."
+    )
+    rejection_rate = serializers.FloatField(allow_null=True)
+    mean_edit_ratio = serializers.FloatField(allow_null=True, help_text="Over approved drafts.")
+    since = serializers.DateTimeField(allow_null=True)

@@ -1,10 +1,14 @@
 """Routes of the evaluation API."""
 
+from django.urls import path
 from rest_framework.routers import DefaultRouter
 
-from evaluation.api.views import EvalRunViewSet
+from evaluation.api.views import EvalRunViewSet, ReviewMetricsView
 
 router = DefaultRouter()
 router.register("runs", EvalRunViewSet, basename="evalrun")
 
-urlpatterns = router.urls
+urlpatterns = [
+    path("review-metrics/", ReviewMetricsView.as_view(), name="review-metrics"),
+    *router.urls,
+]

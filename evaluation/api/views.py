@@ -1,12 +1,24 @@
-"""Read-only API over stored evaluation runs."""
+"""Read-only API over stored evaluation runs, and the quality signal from reviewed drafts."""
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
+from drf_spectacular.utils import extend_schema
 from rest_framework import viewsets
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from apikeys.access import Scope
-from evaluation.api.serializers import EvalRunDetailSerializer, EvalRunSerializer
+from evaluation.api.serializers import (
+    EvalRunDetailSerializer,
+    EvalRunSerializer,
+    ReviewMetricsQuerySerializer,
+    ReviewMetricsSerializer,
+)
 from evaluation.models import EvalRun
+from reviews.selectors import review_metrics
 
 
 class EvalRunViewSet(viewsets.ReadOnlyModelViewSet):
@@ -24,3 +36,17 @@ class EvalRunViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_serializer_class(self):
         return EvalRunDetailSerializer if self.action == "retrieve" else EvalRunSerializer
+
+
+class ReviewMetricsView(APIView):
+    """The share of drafts reviewers sent unedited or with small edits, and the rejection rate: how
+    good the agent's drafts are in real use (computed by ``reviews.selectors.review_metrics``)."""
+
+    required_scopes = {"GET": Scope.EVALUATION_READ}
+
+    @extend_schema(parameters=[ReviewMetricsQuerySerializer], responses=ReviewMetricsSerializer)
+    def get(self, request: Request) -> Response:
+        query = ReviewMetricsQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        metrics = review_metrics(since=query.validated_data.get("since"))
+        return Response(ReviewMetricsSerializer(asdict(metrics)).data)
