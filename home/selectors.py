@@ -20,6 +20,7 @@ from evaluation.models import EvalRun
 from evaluation.selectors import runs_latest_per_dataset
 from home.links import STAFF_HOME, STAFF_LINKS
 from knowledge.selectors import index_status_summary
+from reviews.selectors import DraftState, review_queue, review_queue_filter
 
 # The figures of each dataset's latest run shown on the landing page (the report page has them all).
 KEY_EVAL_METRICS: tuple[tuple[str, str], ...] = (
@@ -90,9 +91,24 @@ def activity_panel(*, access: Access, now: datetime) -> Panel:
     )
 
 
-# The review queue's panel (its count of answered turns awaiting a decision) joins this tuple once the
-# reviews app provides that count; nothing stands in for it meanwhile.
+@dataclass(frozen=True)
+class ReviewQueueFigures:
+    pending: int
+    flagged: int
+
+
+def review_queue_panel(*, access: Access, now: datetime) -> Panel:
+    pending = review_queue_filter(review_queue(access=access), state=DraftState.PENDING)
+    return Panel(
+        slug="review-queue",
+        title="Drafts to review",
+        template="home/panels/review_queue.html",
+        data=ReviewQueueFigures(pending=pending.count(), flagged=pending.filter(flagged=True).count()),
+    )
+
+
 PANEL_BUILDERS: tuple[PanelBuilder, ...] = (
+    review_queue_panel,
     links_panel,
     evaluation_panel,
     knowledge_index_panel,

@@ -8,13 +8,13 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from apikeys.access import Access
+from apikeys.access import SYSTEM, Access
 from conversations.models import AnalysisResult, Conversation
 from conversations.services import turn_process
 from evaluation.models import EvalRun
-from home import selectors
-from home.selectors import Panel
 from knowledge.models import Document
+from reviews.services import draft_approve
+from reviews.tests.factories import draft_create
 
 pytestmark = pytest.mark.django_db
 
@@ -35,6 +35,10 @@ def _eval_run(dataset: str, *, hours_ago: float, intent_accuracy: float) -> Eval
         metrics={"intent_accuracy": intent_accuracy, "action_accuracy": 0.75, "latency_p50_ms": 41.5},
         started_at=timezone.now() - timedelta(hours=hours_ago),
     )
+
+
+def _panel(response, slug: str):
+    return next(panel for panel in response.context["panels"] if panel.slug == slug)
 
 
 def test_anonymous_visitors_are_sent_to_the_admin_login_and_back(client):
@@ -64,7 +68,7 @@ def test_the_latest_run_of_each_dataset_links_to_its_report(staff_client):
     page = response.content.decode()
     # then
     assert response.status_code == 200
-    evaluation = response.context["panels"][1]
+    evaluation = _panel(response, "evaluation")
     assert evaluation.slug == "evaluation"
     assert [figures.run for figures in evaluation.data] == [challenge, newer]
     assert f'href="{reverse("evaluation:run-detail", args=[newer.pk])}"' in page
@@ -89,7 +93,7 @@ def test_index_status_counts_documents_and_links_failed_ones_to_the_admin(staff_
     response = staff_client.get("/")
     page = response.content.decode()
     # then
-    summary = response.context["panels"][2].data
+    summary = _panel(response, "knowledge-index").data
     assert summary.counts == {"pending": 0, "indexed": indexed, "failed": 1}
     assert summary.last_indexed_at == last
     assert indexed > 0
@@ -108,7 +112,7 @@ def test_todays_conversations_and_turns_are_counted(staff_client, django_user_mo
     response = staff_client.get("/")
     page = response.content.decode()
     # then
-    activity = response.context["panels"][3].data
+    activity = _panel(response, "activity").data
     assert (activity.conversations, activity.turns) == (1, 1)
     assert AnalysisResult.objects.count() == 1
     assert '<tr data-figure="turns"><th>Turns answered</th><td>1</td></tr>' in page
@@ -130,22 +134,24 @@ def test_the_page_takes_a_bounded_number_of_queries(staff_client, django_assert_
             slug=f"failed-{number}", title=f"Failed {number}", body="x", index_status="failed"
         )
     # then: session, user, and one query per figure, whatever the number of rows
-    with django_assert_max_num_queries(10):
+    with django_assert_max_num_queries(12):
         response = staff_client.get("/")
-    assert len(response.context["panels"][1].data) == 15
+    assert len(_panel(response, "evaluation").data) == 15
 
 
-def test_a_panel_added_to_the_builders_is_shown(staff_client, monkeypatch):
-    # given: a panel builder, as the review queue adds one
-    def queue_panel(*, access, now) -> Panel:
-        return Panel(slug="queue", title="Review queue", template="home/panels/links.html", data=[])
-
-    monkeypatch.setattr(selectors, "PANEL_BUILDERS", (*selectors.PANEL_BUILDERS, queue_panel))
+def test_the_review_queue_panel_counts_pending_and_flagged_drafts(staff_client):
+    # given: three answered turns, one of them flagged for review, and one already approved
+    draft_create()
+    draft_create(flag_reasons=("asks for a 90% discount",))
+    draft_approve(access=SYSTEM, output_id=draft_create().pk)
     # when
-    page = staff_client.get("/").content.decode()
-    # then
-    assert '<section class="module staff-panel" id="panel-queue">' in page
-    assert "<h2>Review queue</h2>" in page
+    response = staff_client.get("/")
+    page = response.content.decode()
+    # then: the queue's panel comes first and counts what still awaits a decision
+    assert response.context["panels"][0].slug == "review-queue"
+    assert '<tr data-figure="pending"><th>Awaiting a decision</th><td>2</td></tr>' in page
+    assert '<tr data-figure="flagged"><th>Flagged for review among them</th><td>1</td></tr>' in page
+    assert 'href="/admin/reviews/draftreview/"' in page
 
 
 def test_the_page_needs_no_inline_script_under_the_csp(staff_client):
