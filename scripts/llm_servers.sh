@@ -61,6 +61,8 @@ llama_server() {
 
 model() {
     local gguf="$CACHE/models/SmolLM2-135M-Instruct.Q4_1.gguf"
+    exec 7>"$CACHE/smollm2.lock"
+    flock 7
     if [ ! -f "$gguf" ]; then
         local work="$CACHE/dl-smollm2"
         rm -rf "$work" && mkdir -p "$work" "$CACHE/models"
@@ -77,6 +79,7 @@ Path(sys.argv[2] + ".tmp").rename(sys.argv[2])
 PY
         rm -rf "$work"
     fi
+    flock -u 7
     echo "SMOLLM2_GGUF=$gguf"
 }
 
