@@ -58,7 +58,8 @@ def _note(facts: TurnFacts, heading: str) -> str:
         f"{heading} (conversation {facts.conversation_id})",
         f"Prospect wrote: {facts.message[:NOTE_EXCERPT_CHARS]}",
     ]
-    lines += [f"- {point}" for point in facts.key_points[:5]]
+    # The key points, less the one that repeats the message.
+    lines += [f"- {point}" for point in facts.key_points[:5] if not point.startswith("Prospect wrote")]
     return "\n".join(lines)
 
 

@@ -24,4 +24,4 @@ def stage_advances(current: str, target: str) -> bool:
         return False
     if target == Prospect.Stage.LOST or current not in FUNNEL:
         return True
-    return target in FUNNEL and FUNNEL.index(target) > FUNNEL.index(current)  # type: ignore[arg-type]
+    return target in FUNNEL and FUNNEL.index(target) > FUNNEL.index(current)

@@ -74,6 +74,7 @@ class Scripted:
     status: int
     body: dict[str, Any]
     headers: dict[str, str] = field(default_factory=dict)
+    path: str = ""  # only requests to this path (prefix); "" for any
 
 
 class HubSpotError(Exception):
@@ -115,8 +116,8 @@ class FakeHubSpot:
 
     # --- scripting ------------------------------------------------------------------------------
 
-    def rate_limit(self, times: int = 1, *, retry_after: int = 1) -> None:
-        """Answer the next ``times`` requests with HubSpot's 429 (ten-secondly rolling limit)."""
+    def rate_limit(self, times: int = 1, *, retry_after: int = 1, path: str = "") -> None:
+        """Answer the next ``times`` requests (to ``path``) with HubSpot's 429 (ten-secondly limit)."""
         body = error_body(
             "You have reached your ten_secondly_rolling limit.",
             "RATE_LIMITS",
@@ -124,13 +125,22 @@ class FakeHubSpot:
             policyName="TEN_SECONDLY_ROLLING",
         )
         with self._lock:
-            self._script.extend(Scripted(429, body, {"Retry-After": str(retry_after)}) for _ in range(times))
+            self._script.extend(
+                Scripted(429, body, {"Retry-After": str(retry_after)}, path) for _ in range(times)
+            )
 
-    def fail(self, times: int = 1, *, status: int = 502) -> None:
-        """Answer the next ``times`` requests with a server error."""
+    def fail(self, times: int = 1, *, status: int = 502, path: str = "") -> None:
+        """Answer the next ``times`` requests (to ``path``) with a server error."""
         body = error_body("internal error", "INTERNAL_ERROR")
         with self._lock:
-            self._script.extend(Scripted(status, body) for _ in range(times))
+            self._script.extend(Scripted(status, body, {}, path) for _ in range(times))
+
+    def _scripted(self, path: str) -> Scripted | None:
+        for scripted in self._script:
+            if path.startswith(scripted.path):
+                self._script.remove(scripted)
+                return scripted
+        return None
 
     def add_contact(self, properties: dict[str, str]) -> str:
         """Store a contact directly (what the account already holds); returns its id."""
@@ -318,8 +328,8 @@ class FakeHubSpot:
                     ),
                     {},
                 )
-            if self._script:
-                scripted = self._script.popleft()
+            scripted = self._scripted(url.path)
+            if scripted is not None:
                 return scripted.status, scripted.body, scripted.headers
             if body is None:
                 return 400, error_body("Invalid input JSON on line 1", "VALIDATION_ERROR"), {}
