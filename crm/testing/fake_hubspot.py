@@ -146,8 +146,9 @@ class FakeHubSpot:
         """Store a contact directly (what the account already holds); returns its id."""
         return self._create_contact({"properties": properties})["id"]
 
-    def calls(self, method: str, path_prefix: str) -> list[Recorded]:
-        return [r for r in self.requests if r.method == method and r.path.startswith(path_prefix)]
+    def calls(self, method: str, path: str) -> list[Recorded]:
+        """The recorded requests with this method and path."""
+        return [r for r in self.requests if r.method == method and r.path == path]
 
     # --- the API --------------------------------------------------------------------------------
 
