@@ -395,7 +395,8 @@ def test_hubspot_retry_after_a_partial_failure_creates_no_second_contact(
         proposal_apply(access=SYSTEM, proposal_id=proposal.pk)
     proposal.refresh_from_db()
     assert proposal.state == "failed"
-    assert "CRMUnavailable" in proposal.error and "answered 502" in proposal.error
+    assert "CRMUnavailable" in proposal.error
+    assert "answered 502" in proposal.error
     assert proposal.remote_ids.keys() == {"contact"}
     assert proposal.audit_entries.get(event="failed").remote_ids == proposal.remote_ids
 
