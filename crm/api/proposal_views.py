@@ -10,8 +10,8 @@ from typing import Any
 
 import django_filters
 from django.db.models import Prefetch, QuerySet
-from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import viewsets
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -23,7 +23,15 @@ from crm.models import Proposal, ProposalAuditEntry
 from crm.proposals import proposal_approve, proposal_reject
 
 DECIDED = OpenApiResponse(
-    description="The proposal was already decided (code proposal_already_decided, with its state)"
+    inline_serializer(
+        "ProposalConflict",
+        {
+            "detail": serializers.CharField(),
+            "code": serializers.CharField(help_text="proposal_already_decided"),
+            "state": serializers.ChoiceField(choices=Proposal.State.choices),
+        },
+    ),
+    description="The proposal was already decided (code proposal_already_decided, with its state)",
 )
 
 
