@@ -256,9 +256,9 @@ class HubSpotCRMClient:
     def log_interaction(
         self, *, external_id: str, kind: str, summary: str, conversation_id: int | None = None
     ) -> None:
-        contact = self._search(prospect_id=external_id, email="")
-        if contact is not None:
-            self.add_note(contact.remote_id, body=f"[{kind}] {summary}", conversation_id=conversation_id)
+        # Nothing reaches a team's HubSpot without a person's approval (or CRM_AUTO_APPLY_ACTIONS): the
+        # per-message log stays in our conversations, and approved proposals write the notes.
+        logger.debug("not logging %s for %s to HubSpot", kind, external_id)
 
     def find_contact(self, *, prospect_id: str = "", email: str = "") -> Contact | None:
         return self._search(prospect_id=prospect_id, email=email)

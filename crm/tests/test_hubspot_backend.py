@@ -201,3 +201,11 @@ def test_the_turn_goes_on_without_crm_data_when_hubspot_is_down(hubspot_settings
     assert "answered 502" in lookup["error"]
     # The turn's lookup retries at most once
     assert len(fake_hubspot.requests) == 2
+
+
+def test_logging_an_interaction_writes_nothing_to_hubspot(hubspot, fake_hubspot, lucas):
+    # Only approved proposals write to a team's HubSpot; the per-message log stays ours
+    get_crm_client().log_interaction(external_id="hs_002", kind="inbound_message", summary="asked about SSO")
+
+    assert fake_hubspot.notes == {}
+    assert fake_hubspot.requests == []
