@@ -75,8 +75,10 @@ def _create_lead(client: CRMClient, proposal: Proposal, progress: Progress) -> N
     contact = _contact(client, proposal, progress, email=fields.get("email", ""))
     if contact is None:
         contact = client.create_contact(prospect_id=proposal.prospect_id, fields=fields)
-        progress.remote_ids["contact"] = contact.remote_id
+        progress.remote_ids.update(contact=contact.remote_id, contact_created=True)
         progress.after.update(fields)
+    elif progress.remote_ids.get("contact_created"):
+        progress.after.update(fields)  # an earlier attempt created it; this one finishes the job
     else:
         # Someone created the contact already: nothing stored there is overwritten.
         progress.before.update(contact.fields())

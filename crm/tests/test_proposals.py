@@ -397,7 +397,7 @@ def test_hubspot_retry_after_a_partial_failure_creates_no_second_contact(
     assert proposal.state == "failed"
     assert "CRMUnavailable" in proposal.error
     assert "answered 502" in proposal.error
-    assert proposal.remote_ids.keys() == {"contact"}
+    assert proposal.remote_ids.keys() == {"contact", "contact_created"}
     assert proposal.audit_entries.get(event="failed").remote_ids == proposal.remote_ids
 
     # Then the retry (HubSpot back) adds the note to the same contact, creating no second one
@@ -408,6 +408,7 @@ def test_hubspot_retry_after_a_partial_failure_creates_no_second_contact(
     (note,) = fake_hubspot.notes.values()
     assert note["associations"] == {"contacts": [retried.remote_ids["contact"]]}
     assert retried.attempts == 2
+    assert retried.audit_entries.get(event="applied").after["email"] == "ana@acme.example"
 
 
 def test_hubspot_429_then_success_applies(hubspot_lucas, fake_hubspot, turn_proposals):
