@@ -15,6 +15,7 @@ from __future__ import annotations
 import itertools
 import json
 import threading
+import time
 import uuid
 from collections import deque
 from dataclasses import dataclass, field
@@ -75,6 +76,8 @@ class Scripted:
     body: dict[str, Any]
     headers: dict[str, str] = field(default_factory=dict)
     path: str = ""  # only requests to this path (prefix); "" for any
+    delay: float = 0.0  # seconds before answering (a stalled HubSpot)
+    passthrough: bool = False  # after the delay, answer as HubSpot would
 
 
 class HubSpotError(Exception):
@@ -134,6 +137,11 @@ class FakeHubSpot:
         body = error_body("internal error", "INTERNAL_ERROR")
         with self._lock:
             self._script.extend(Scripted(status, body, {}, path) for _ in range(times))
+
+    def stall(self, times: int = 1, *, seconds: float, path: str = "") -> None:
+        """Answer the next ``times`` requests (to ``path``) only after ``seconds`` (then normally)."""
+        with self._lock:
+            self._script.extend(Scripted(0, {}, {}, path, seconds, True) for _ in range(times))
 
     def _scripted(self, path: str) -> Scripted | None:
         for scripted in self._script:
@@ -330,8 +338,11 @@ class FakeHubSpot:
                     {},
                 )
             scripted = self._scripted(url.path)
-            if scripted is not None:
+        if scripted is not None:
+            time.sleep(scripted.delay)
+            if not scripted.passthrough:
                 return scripted.status, scripted.body, scripted.headers
+        with self._lock:
             if body is None:
                 return 400, error_body("Invalid input JSON on line 1", "VALIDATION_ERROR"), {}
             try:
@@ -350,13 +361,16 @@ class FakeHubSpot:
                 raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 status, payload, extra = fake._respond(self.command, self.path, dict(self.headers), raw)
                 data = json.dumps(payload).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json;charset=utf-8")
-                self.send_header("Content-Length", str(len(data)))
-                for name, value in extra.items():
-                    self.send_header(name, value)
-                self.end_headers()
-                self.wfile.write(data)
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/json;charset=utf-8")
+                    self.send_header("Content-Length", str(len(data)))
+                    for name, value in extra.items():
+                        self.send_header(name, value)
+                    self.end_headers()
+                    self.wfile.write(data)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client timed out (a stall test); nothing to deliver
 
             do_GET = do_POST = do_PATCH = _serve
 

@@ -209,3 +209,24 @@ def test_logging_an_interaction_writes_nothing_to_hubspot(hubspot, fake_hubspot,
 
     assert fake_hubspot.notes == {}
     assert fake_hubspot.requests == []
+
+
+def test_a_timed_out_search_is_retried(hubspot_settings, fake_hubspot, lucas):
+    hubspot_settings.HUBSPOT_TIMEOUT_SECONDS = 0.3
+    fake_hubspot.stall(1, seconds=1.0, path="/crm/v3/objects/contacts/search")
+
+    contact = HubSpotCRMClient.from_settings().find_contact(prospect_id="hs_002")
+
+    assert contact is not None
+    assert len(fake_hubspot.calls("POST", "/crm/v3/objects/contacts/search")) == 2
+
+
+def test_a_timed_out_note_is_not_sent_twice(hubspot_settings, fake_hubspot, lucas):
+    # HubSpot may have stored a note it did not answer for in time: creating it again could duplicate it
+    hubspot_settings.HUBSPOT_TIMEOUT_SECONDS = 0.3
+    fake_hubspot.stall(1, seconds=1.0, path="/crm/v3/objects/notes")
+
+    with pytest.raises(CRMUnavailable, match=r"timed out after 0\.3s"):
+        HubSpotCRMClient.from_settings().add_note(lucas, body="Asked for a call")
+
+    assert len(fake_hubspot.calls("POST", "/crm/v3/objects/notes")) == 1
