@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from apikeys.access import Access
 from conversations.models import AnalysisResult, Conversation, Message
-from crm.models import Proposal
+from crm.models import Interaction, Proposal, Prospect
 from crm.proposals import proposal_approve
 from crm.testing.fake_hubspot import FakeHubSpot
 from crm.tests.conftest import ID_PROPERTY
@@ -48,12 +48,23 @@ def hubspot_worker(celery_broker, fake_hubspot, tmp_path) -> Iterator[subprocess
             process.kill()
 
 
-def _follow_up_proposal() -> Proposal:
-    conversation = Conversation.objects.create(external_prospect_id="hs_w1")
+def _wait_until_applied(proposal: Proposal) -> Proposal:
+    deadline = time.monotonic() + WORKER_TIMEOUT
+    while time.monotonic() < deadline:
+        proposal.refresh_from_db()
+        if proposal.state == Proposal.State.APPLIED:
+            break
+        time.sleep(0.25)
+    assert proposal.state == Proposal.State.APPLIED, (proposal.state, proposal.error)
+    return proposal
+
+
+def _turn(prospect_id: str) -> AnalysisResult:
+    conversation = Conversation.objects.create(external_prospect_id=prospect_id)
     message = Message.objects.create(
         conversation=conversation, sender="prospect", content="Call me next week", timestamp=timezone.now()
     )
-    analysis = AnalysisResult.objects.create(
+    return AnalysisResult.objects.create(
         conversation=conversation,
         message=message,
         intent="meeting_request",
@@ -62,9 +73,13 @@ def _follow_up_proposal() -> Proposal:
         confidence=0.9,
         brain="local",
     )
+
+
+def _follow_up_proposal() -> Proposal:
+    analysis = _turn("hs_w1")
     due = (timezone.now() + timedelta(days=2)).isoformat()
     return Proposal.objects.create(
-        conversation=conversation,
+        conversation=analysis.conversation,
         analysis=analysis,
         action=Proposal.Action.SCHEDULE_FOLLOW_UP,
         prospect_id="hs_w1",
@@ -84,13 +99,7 @@ def test_the_worker_applies_an_approved_proposal_retrying_a_hubspot_outage(
     proposal_approve(access=Access(scopes=frozenset({"reviews:write"}), label="key:rev"), proposal=proposal)
 
     # Then the worker applies it: the first attempt fails, the task's retry creates exactly one task
-    deadline = time.monotonic() + WORKER_TIMEOUT
-    while time.monotonic() < deadline:
-        proposal.refresh_from_db()
-        if proposal.state == Proposal.State.APPLIED:
-            break
-        time.sleep(0.25)
-    assert proposal.state == Proposal.State.APPLIED, (proposal.state, proposal.error)
+    proposal = _wait_until_applied(proposal)
     assert proposal.attempts == 2
     assert [entry.event for entry in proposal.audit_entries.order_by("id")] == [
         "approved",
@@ -101,3 +110,25 @@ def test_the_worker_applies_an_approved_proposal_retrying_a_hubspot_outage(
     assert task["associations"] == {"contacts": [contact_id]}
     assert task["properties"]["hs_task_subject"] == "Call Wanda"
     assert len(fake_hubspot.calls("POST", "/crm/v3/objects/tasks")) == 2
+
+
+def test_the_worker_applies_an_approved_stage_update_to_the_local_crm(celery_worker):
+    # Given a prospect and a pending stage update for it (committed: the worker is another process)
+    prospect = Prospect.objects.create(external_id="p_worker", name="Wanda Worker", stage="contacted")
+    analysis = _turn("p_worker")
+    proposal = Proposal.objects.create(
+        conversation=analysis.conversation,
+        analysis=analysis,
+        action=Proposal.Action.UPDATE_CRM,
+        prospect_id="p_worker",
+        content={"fields": {"stage": "qualified"}, "note": "Asked for a demo"},
+    )
+
+    # When it is approved, then the worker (not this process) applies it
+    proposal_approve(access=Access(scopes=frozenset({"reviews:write"}), label="key:rev"), proposal=proposal)
+    proposal = _wait_until_applied(proposal)
+
+    prospect.refresh_from_db()
+    assert prospect.stage == "qualified"
+    assert Interaction.objects.get(prospect=prospect, kind="note").summary == "Asked for a demo"
+    assert proposal.audit_entries.get(event="applied").before == {"stage": "contacted"}
