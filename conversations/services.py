@@ -194,7 +194,7 @@ def _store(message: Message, result: TurnResult, history: list[HistoryMessage]) 
         key_points=result.key_points,
         next_steps=output.next_steps,
         crm_snapshot=output.crm_snapshot,
-        at=message.timestamp,
+        at=analysis.created_at,
     )
     return StoredTurn(conversation, message, analysis, output, result)
 

@@ -49,8 +49,7 @@ def test_a_demo_request_proposes_a_stage_update_with_a_note_and_a_follow_up(turn
     follow_up = proposals["SCHEDULE_FOLLOW_UP"]
     assert follow_up.content["title"] == "Follow up with Lucas Almeida about meeting request"
     due = datetime.fromisoformat(follow_up.content["due_at"])
-    message_time = follow_up.analysis.message.timestamp
-    assert due - message_time == timedelta(days=2)
+    assert due - follow_up.analysis.created_at == timedelta(days=2)
 
 
 def test_a_customer_is_never_moved_back_a_stage(turn_proposals):
