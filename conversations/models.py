@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from pgvector.django import VectorField
 
+from crm.models import Prospect
 from knowledge.models import EMBEDDING_DIMENSIONS
 
 
@@ -77,6 +78,15 @@ class Intent(models.Model):
         default=False, help_text="Propose UPDATE_CRM for a known prospect (the turn revealed something)."
     )
     schedules_follow_up = models.BooleanField(default=False, help_text="Propose SCHEDULE_FOLLOW_UP.")
+    # The stage is policy data on the row, next to updates_crm, rather than a mapping in code: staff
+    # tune it with the rest of the intent's rules, and a renamed or new intent carries its own.
+    crm_stage = models.CharField(
+        max_length=20,
+        choices=[("", "Leave the stage"), *Prospect.Stage.choices],
+        default="",
+        blank=True,
+        help_text="The sales stage an UPDATE_CRM proposal moves a known prospect to (only ever forward).",
+    )
     sentiment_override = models.CharField(
         max_length=10,
         choices=Sentiment.choices,
@@ -123,6 +133,7 @@ INTENT_POLICY_FIELDS = (
     "priority_class",
     "updates_crm",
     "schedules_follow_up",
+    "crm_stage",
     "sentiment_override",
     "plausible_when_angry",
     "answer_source",

@@ -30,6 +30,7 @@ from conversations.models import ActionableOutput, AnalysisResult, Conversation,
 from conversations.observability import turn_failed, turn_observe
 from conversations.selectors import conversation_visible, conversations_visible_to
 from crm.models import Interaction, Prospect
+from crm.proposals import proposals_create_for_turn
 from crm.services import interaction_log_on_commit
 
 
@@ -138,7 +139,7 @@ def _existing_turn(message: Message) -> StoredTurn | None:
     return StoredTurn(message.conversation, message, analysis, analysis.output, None)
 
 
-def _store(message: Message, result: TurnResult) -> StoredTurn:
+def _store(message: Message, result: TurnResult, history: list[HistoryMessage]) -> StoredTurn:
     conversation = message.conversation
     if not conversation.topic:
         conversation.topic = result.intent.replace("_", " ")
@@ -180,6 +181,21 @@ def _store(message: Message, result: TurnResult) -> StoredTurn:
         degraded=result.degraded,
         unsupported_claims=result.unsupported_claims,
     )
+    # The CRM changes among the next steps become proposals for a person to approve, with the turn.
+    proposals_create_for_turn(
+        conversation_id=conversation.pk,
+        analysis_id=analysis.pk,
+        prospect_id=conversation.external_prospect_id,
+        message=message.content,
+        earlier_prospect_messages=[
+            item.content for item in history if item.sender == Message.Sender.PROSPECT
+        ],
+        intent=result.intent,
+        key_points=result.key_points,
+        next_steps=output.next_steps,
+        crm_snapshot=output.crm_snapshot,
+        at=analysis.created_at,
+    )
     return StoredTurn(conversation, message, analysis, output, result)
 
 
@@ -211,7 +227,7 @@ def turn_answer(
 
     with transaction.atomic():
         Message.objects.select_for_update().filter(pk=message.pk).first()
-        stored = _existing_turn(message) or _store(message, result)
+        stored = _existing_turn(message) or _store(message, result, turn.history)
         if on_stored is not None:
             on_stored(stored)
         if stored.result is not None and result.prospect is not None:

@@ -8,6 +8,7 @@
 | ``DraftNotFound`` (or one in a conversation the key may not see) | 404 |
 | ``DraftAlreadyDecided`` (a second, different decision on a draft) | 409 with the stored decision |
 | ``DraftSuperseded`` (approving a draft the prospect has written past) | 409 |
+| ``ProposalAlreadyDecided``, ``ProposalNotApproved`` (the proposal's state) | 409 with ``state`` |
 | ``IdempotencyKeyReused`` | 422 |
 | ``TurnInProgress`` | 409 with ``Retry-After`` |
 | database unavailable (``salesagent.faults``) | 503 with ``Retry-After`` |
@@ -36,6 +37,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from apikeys.access import ScopeDenied
 from conversations.idempotency import IdempotencyKeyReused, TurnInProgress
 from conversations.services import ConversationFull, ConversationNotFound
+from crm.proposals import ProposalAlreadyDecided, ProposalNotApproved
 from reviews.services import DraftAlreadyDecided, DraftNotFound, DraftSuperseded
 from salesagent.faults import is_database_unavailable
 from salesagent.middleware import API_PREFIX, database_unavailable_response
@@ -81,6 +83,11 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
             {"detail": message, "code": "conversation_full", "conversation_id": [message]},
             status.HTTP_409_CONFLICT,
         )
+    if isinstance(exc, ProposalAlreadyDecided | ProposalNotApproved):
+        code = (
+            "proposal_already_decided" if isinstance(exc, ProposalAlreadyDecided) else "proposal_not_approved"
+        )
+        return _response({"detail": str(exc), "code": code, "state": exc.state}, status.HTTP_409_CONFLICT)
     if isinstance(exc, IdempotencyKeyReused):
         return _response(
             {

@@ -308,6 +308,20 @@ KNOWLEDGE_SEARCH_MODE = env.str("KNOWLEDGE_SEARCH_MODE", default="hybrid")  # hy
 KNOWLEDGE_MAX_PER_DOCUMENT = env.int("KNOWLEDGE_MAX_PER_DOCUMENT", default=3)
 CRM_BACKEND = env.str("CRM_BACKEND", default="local")
 CRM_CACHE_SECONDS = env.int("CRM_CACHE_SECONDS", default=60)
+# HubSpot (CRM_BACKEND=hubspot): a private app's access token with the contacts read/write scopes.
+# Our prospect id is stored in the custom contact property HUBSPOT_ID_PROPERTY (create it in HubSpot).
+HUBSPOT_ACCESS_TOKEN = _secret("HUBSPOT_ACCESS_TOKEN", default="")
+HUBSPOT_BASE_URL = env.str("HUBSPOT_BASE_URL", default="https://api.hubapi.com")
+HUBSPOT_ID_PROPERTY = env.str("HUBSPOT_ID_PROPERTY", default="salesagent_prospect_id")
+HUBSPOT_TIMEOUT_SECONDS = env.float("HUBSPOT_TIMEOUT_SECONDS", default=10.0)
+# Retries after a 429 (waiting Retry-After), a 5xx or a timeout; backoff doubles from HUBSPOT_BACKOFF_SECONDS.
+HUBSPOT_MAX_RETRIES = env.int("HUBSPOT_MAX_RETRIES", default=3)
+HUBSPOT_BACKOFF_SECONDS = env.float("HUBSPOT_BACKOFF_SECONDS", default=1.0)
+# Proposed CRM changes (crm.Proposal) of these action types are approved by the system and applied
+# at once, e.g. CRM_AUTO_APPLY_ACTIONS=UPDATE_CRM,SCHEDULE_FOLLOW_UP. Empty: a person decides each.
+CRM_AUTO_APPLY_ACTIONS = env.list("CRM_AUTO_APPLY_ACTIONS", default=[])
+# A proposed follow-up task is due this many days after the turn.
+CRM_FOLLOW_UP_DAYS = env.int("CRM_FOLLOW_UP_DAYS", default=2)
 
 # Metrics (/metrics, Prometheus text format). Allowed: a request bearing METRICS_TOKEN, or one from
 # METRICS_ALLOWED_NETWORKS that did not come through a proxy (no X-Forwarded-For). In Kubernetes,

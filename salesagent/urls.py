@@ -14,6 +14,7 @@ urlpatterns = [
     path("api/", include("conversations.api.urls")),
     path("api/knowledge/", include("knowledge.api.urls")),
     path("api/crm/", include("crm.api.urls")),
+    path("api/", include("crm.api.proposal_urls")),
     path("api/evaluation/", include("evaluation.api.urls")),
     path("api/", include("reviews.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

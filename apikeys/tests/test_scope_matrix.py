@@ -15,7 +15,7 @@ from apikeys.services import api_key_create, api_key_revoke
 from conftest import key_client
 from conversations.models import Conversation, Message
 from conversations.services import turn_process
-from crm.models import Prospect
+from crm.models import Proposal, Prospect
 from evaluation.models import EvalRun
 from knowledge.models import Document
 from knowledge.services import document_upsert
@@ -106,11 +106,22 @@ ENDPOINTS = [
         body={"reason": "outdated", "note": "Old price"},
         foreign_conversation=True,
     ),
+    Endpoint("get", "/api/proposals/", (Scope.REVIEWS_READ,)),
+    Endpoint("get", "/api/proposals/{proposal}/", (Scope.REVIEWS_READ,)),
+    Endpoint("post", "/api/proposals/{proposal}/approve", (Scope.REVIEWS_WRITE,)),
+    Endpoint("post", "/api/proposals/{proposal}/reject", (Scope.REVIEWS_WRITE,), body={"reason": "Not now."}),
 ]
 
 
 # Placeholders for requests that never get past authentication.
-NO_OBJECTS = {"conversation": 1, "document": "zz-matrix", "prospect": "p-matrix", "run": 1, "draft": 1}
+NO_OBJECTS = {
+    "conversation": 1,
+    "document": "zz-matrix",
+    "prospect": "p-matrix",
+    "run": 1,
+    "draft": 1,
+    "proposal": 1,
+}
 
 
 def _objects(endpoint: Endpoint) -> dict[str, object]:
@@ -124,6 +135,11 @@ def _objects(endpoint: Endpoint) -> dict[str, object]:
         document_upsert(slug="zz-matrix", title="Matrix", body="# Matrix\n\nA test document.")
     if "{prospect}" in endpoint.path:
         Prospect.objects.create(external_id="p-matrix", name="Matrix Prospect", lead_score=10)
+    if "{proposal}" in endpoint.path:
+        turn = turn_process(
+            access=SYSTEM, message="Could we book a demo next week?", prospect_id="prospect_002"
+        )
+        objects["proposal"] = Proposal.objects.filter(analysis=turn.analysis).first().pk  # type: ignore[union-attr]
     if "{run}" in endpoint.path:
         objects["run"] = EvalRun.objects.create(
             dataset_name="x", dataset_hash="0" * 64, brain="local", started_at=timezone.now()
@@ -139,6 +155,7 @@ def _state() -> tuple:
         tuple(Prospect.objects.order_by("external_id").values_list("external_id", "lead_score")),
         ReviewDecision.objects.count(),
         Feedback.objects.count(),
+        tuple(Proposal.objects.order_by("id").values_list("id", "state")),
     )
 
 

@@ -15,6 +15,7 @@ from django.conf import settings
 from conversations.agent.types import NextStep
 from conversations.models import INTENT_POLICY_FIELDS, Action, Intent
 from crm.client import ProspectRecord
+from crm.stages import stage_advances
 from knowledge.languages import classify_language, language_name
 
 # Intents the code itself refers to; the system check (conversations/checks.py) fails when one of
@@ -43,6 +44,7 @@ class IntentPolicy:
     priority_class: str = Intent.PriorityClass.NORMAL
     updates_crm: bool = False
     schedules_follow_up: bool = False
+    crm_stage: str = ""
     sentiment_override: str = ""
     plausible_when_angry: bool = True
     answer_source: str = Intent.AnswerSource.KNOWLEDGE
@@ -158,9 +160,13 @@ def plan_next_steps(facts: TurnFacts, policy: IntentPolicy) -> list[NextStep]:
         )
         steps.append(NextStep(Action.CREATE_LEAD, who))
     elif policy.updates_crm or Action.UPDATE_CRM in facts.suggested_actions:
+        # The stage the intent moves the prospect to, when that is forward (crm/stages.py).
+        stage = policy.crm_stage if stage_advances(facts.prospect.stage, policy.crm_stage) else ""
         steps.append(
             NextStep(
-                Action.UPDATE_CRM, f"record {facts.intent.replace('_', ' ')} on {facts.prospect.prospect_id}"
+                Action.UPDATE_CRM,
+                f"record {facts.intent.replace('_', ' ')} on {facts.prospect.prospect_id}",
+                {"stage": stage} if stage else {},
             )
         )
     if policy.schedules_follow_up or Action.SCHEDULE_FOLLOW_UP in facts.suggested_actions:

@@ -60,6 +60,20 @@ def test_staff_edits_to_an_intents_policy_change_the_next_steps():
     assert decision.priority == "high"
 
 
+def test_update_crm_carries_the_intents_stage_only_when_it_moves_the_prospect_forward():
+    # Given staff set the stage a trial request moves a prospect to
+    Intent.objects.filter(name="trial_request").update(crm_stage="proposal")
+    policies = intent_policies()
+
+    # When a lead and a customer ask for a trial
+    lead = decide(facts("trial_request", prospect=replace(COLD, stage="lead")), policies)
+    customer = decide(facts("trial_request", prospect=replace(COLD, stage="customer")), policies)
+
+    # Then only the lead's CRM update moves the stage
+    assert [s.extra for s in lead.next_steps if s.action == "UPDATE_CRM"] == [{"stage": "proposal"}]
+    assert [s.extra for s in customer.next_steps if s.action == "UPDATE_CRM"] == [{}]
+
+
 @pytest.mark.parametrize(
     ("intent", "sentiment", "prospect", "expected"),
     [

@@ -1,8 +1,10 @@
+"""Serializers of the CRM API: prospects with their interactions, and proposed CRM changes."""
+
 from __future__ import annotations
 
 from rest_framework import serializers
 
-from crm.models import Interaction, Prospect
+from crm.models import Interaction, Proposal, ProposalAuditEntry, Prospect
 from salesagent.api_fields import StrictCharField, StrictModelSerializer
 
 
@@ -56,3 +58,58 @@ class ProspectDetailSerializer(ProspectSerializer):
 
     class Meta(ProspectSerializer.Meta):
         fields = [*ProspectSerializer.Meta.fields, "interactions"]
+
+
+class ProposalAuditEntrySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ProposalAuditEntry
+        fields = ["event", "actor", "backend", "before", "after", "remote_ids", "detail", "created_at"]
+
+
+class ProposalSerializer(serializers.ModelSerializer):
+    """A CRM change proposed by a turn's next step, and its decision."""
+
+    analysis_id = serializers.IntegerField(read_only=True, help_text="The turn (analysis) that proposed it.")
+    content = serializers.DictField(
+        read_only=True,
+        help_text="By action: CREATE_LEAD and UPDATE_CRM and MARK_NOT_INTERESTED have 'fields' and 'note'; "
+        "SCHEDULE_FOLLOW_UP has 'title', 'body' and 'due_at'.",
+    )
+    remote_ids = serializers.DictField(
+        read_only=True, help_text="Ids of the contact, note or task applying created."
+    )
+
+    class Meta:
+        model = Proposal
+        fields = [
+            "id",
+            "conversation",
+            "analysis_id",
+            "action",
+            "prospect_id",
+            "content",
+            "reason",
+            "state",
+            "decided_by_label",
+            "decided_at",
+            "reject_reason",
+            "backend",
+            "remote_ids",
+            "attempts",
+            "error",
+            "applied_at",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class ProposalDetailSerializer(ProposalSerializer):
+    audit_entries = ProposalAuditEntrySerializer(many=True, read_only=True)
+
+    class Meta(ProposalSerializer.Meta):
+        fields = [*ProposalSerializer.Meta.fields, "audit_entries"]
+        read_only_fields = fields
+
+
+class ProposalRejectSerializer(serializers.Serializer):
+    reason = StrictCharField(max_length=2000, help_text="Why the change should not be made.")

@@ -49,6 +49,10 @@ def _admin_form(prospect: Prospect, **changes: object) -> dict[str, object]:
         "interactions-INITIAL_FORMS": "0",
         "interactions-MIN_NUM_FORMS": "0",
         "interactions-MAX_NUM_FORMS": "1000",
+        "follow_up_tasks-TOTAL_FORMS": "0",
+        "follow_up_tasks-INITIAL_FORMS": "0",
+        "follow_up_tasks-MIN_NUM_FORMS": "0",
+        "follow_up_tasks-MAX_NUM_FORMS": "1000",
     }
     return {**data, **changes}
 
