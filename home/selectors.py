@@ -99,11 +99,12 @@ class ReviewQueueFigures:
 
 def review_queue_panel(*, access: Access, now: datetime) -> Panel:
     pending = review_queue_filter(review_queue(access=access), state=DraftState.PENDING)
+    flagged = review_queue_filter(pending, flagged=True)
     return Panel(
         slug="review-queue",
         title="Drafts to review",
         template="home/panels/review_queue.html",
-        data=ReviewQueueFigures(pending=pending.count(), flagged=pending.filter(flagged=True).count()),
+        data=ReviewQueueFigures(pending=pending.count(), flagged=flagged.count()),
     )
 
 

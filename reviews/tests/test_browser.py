@@ -60,6 +60,7 @@ def test_a_rep_edits_and_approves_a_draft_from_the_queue(
     assert decision.state == ReviewDecision.State.APPROVED
     assert decision.decided_by_id == staff_user.pk
     assert decision.sent_text == EDITED_REPLY
+    assert decision.edit_distance is not None
     assert decision.edit_distance > 0
     replies = list(
         Message.objects.filter(conversation=turn.conversation, sender=Message.Sender.AGENT).values_list(
