@@ -86,7 +86,7 @@ llm-servers: install  ## build llama-server and llama-cpp-python's server, extra
 	cat var/llm-servers.env
 
 test-llm: llm-servers services  ## the model brain against real llama-server and llama-cpp-python servers
-	$(VENV)/bin/pytest -m realserver -n 2 --dist loadfile conversations/tests/realserver
+	$(VENV)/bin/pytest -m realserver conversations/tests/realserver
 
 # Examples per API operation; 100 keeps the run under ten minutes on two cores (README, "Fuzzing").
 FUZZ_EXAMPLES ?= 100

@@ -296,6 +296,12 @@ class DraftReviewAdmin(admin.ModelAdmin):
             "delivery": delivery,
             "attempts": list(delivery.attempts.all()) if delivery else [],
             "feedback": list(draft.feedback.order_by("-created_at")),
+            # The turn's proposed CRM changes are decided on their own page (crm admin): listed here so
+            # the reviewer sees what approving the plan would write.
+            "proposals": [
+                (proposal, reverse("admin:crm_proposal_change", args=[proposal.pk]))
+                for proposal in draft.analysis.proposals.order_by("id")
+            ],
             "feedback_reasons": Feedback.Reason.choices,
             "degraded": yes_no(draft.degraded),
             "can_decide": decision is None and self.has_change_permission(request, draft),

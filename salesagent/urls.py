@@ -9,6 +9,11 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from salesagent.health import healthz, readyz
 from salesagent.metrics_views import metrics_view
 
+# The admin is the staff's workplace (review queue, proposals, knowledge, CRM), not a developer's tool.
+admin.site.site_header = "Sales agent"
+admin.site.site_title = "Sales agent staff"
+admin.site.index_title = "Staff administration"
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include("conversations.api.urls")),

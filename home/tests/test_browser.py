@@ -67,7 +67,8 @@ def test_staff_sign_in_land_on_the_staff_home_and_move_between_staff_pages(
     page.locator("#staff-nav").get_by_role("link", name="Admin").click()
     # then
     expect(page).to_have_url(f"{live_server.url}/admin/")
-    expect(page.locator("#content h1")).to_have_text("Site administration")
+    expect(page.locator("#content h1")).to_have_text("Staff administration")
+    expect(page.locator("#site-name")).to_have_text("Sales agent")
     page.locator("#staff-nav").get_by_role("link", name="Staff home").click()
     expect(page).to_have_url(f"{live_server.url}/")
 

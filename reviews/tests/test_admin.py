@@ -10,6 +10,7 @@ import pytest
 
 from apikeys.access import SYSTEM
 from conversations.models import Message
+from crm.models import Proposal
 from reviews.models import Feedback, ReviewDecision, WebhookEndpoint
 from reviews.selectors import pending_draft_count
 from reviews.services import draft_reject
@@ -92,6 +93,30 @@ def test_review_page_shows_the_message_history_draft_and_tables(admin_client, ma
     assert "Lead score" in html
     assert "72" in html
     assert "Degraded</th><td>No" in html
+
+
+def test_review_page_lists_the_turns_proposed_crm_changes_with_links(admin_client, make_draft):
+    # given: a draft whose turn proposed a CRM update
+    draft = make_draft()
+    proposal = Proposal.objects.create(
+        conversation_id=draft.analysis.conversation_id,
+        analysis=draft.analysis,
+        action=Proposal.Action.UPDATE_CRM,
+        prospect_id="prospect_001",
+        content={"changes": {"stage": "qualified"}, "note": "Asked for a quote."},
+        reason="pricing inquiry from a known prospect",
+    )
+
+    # when
+    html = admin_client.get(_page(draft)).content.decode()
+
+    # then: the reviewer sees what the plan would write and where to decide it
+    row = re.search(rf'<tr data-proposal="{proposal.pk}">(.*?)</tr>', html, re.S)
+    assert row is not None
+    assert "<code>UPDATE_CRM</code>" in row.group(1)
+    assert "pricing inquiry from a known prospect" in row.group(1)
+    assert "Pending" in row.group(1)
+    assert f'href="/admin/crm/proposal/{proposal.pk}/change/"' in row.group(1)
 
 
 def test_staff_approve_a_draft_as_is_from_the_review_page(admin_client, admin_user, make_draft):
