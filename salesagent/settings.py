@@ -194,6 +194,13 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Several resources have a "state": each choice set gets its own stable enum name in the schema.
+    "ENUM_NAME_OVERRIDES": {
+        "DraftStateEnum": "reviews.selectors.DraftState.CHOICES",
+        "ReviewDecisionStateEnum": "reviews.models.ReviewDecision.State",
+        "DeliveryStateEnum": "reviews.models.Delivery.State",
+        "ProposalStateEnum": "crm.models.Proposal.State",
+    },
     # Every operation declares the error statuses it can answer (401, 403, 413, 429, 503, ...).
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

@@ -9,7 +9,7 @@ from rest_framework import serializers
 from conversations.api.serializers import MessageSerializer
 from conversations.models import ActionableOutput
 from reviews.models import Delivery, Feedback, ReviewDecision
-from reviews.selectors import conversation_before, flag_reasons
+from reviews.selectors import DraftState, conversation_before, flag_reasons
 from salesagent.api_fields import StrictCharField
 
 
@@ -58,7 +58,7 @@ class DraftSerializer(serializers.ModelSerializer):
     sentiment = serializers.CharField(source="analysis.sentiment")
     priority = serializers.CharField(source="analysis.priority")
     confidence = serializers.FloatField(source="analysis.confidence")
-    state = serializers.ChoiceField(choices=["pending", "superseded", "approved", "rejected"])
+    state = serializers.ChoiceField(choices=DraftState.CHOICES)
     flagged = serializers.BooleanField()
     low_confidence = serializers.BooleanField()
     needs_attention = serializers.BooleanField()
