@@ -4,14 +4,23 @@ OpenAPI schema says."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
+from django import forms
 from django.db import models
-from django_filters import BooleanFilter, CharFilter
+from django.db.models import QuerySet
+from django_filters import BooleanFilter, CharFilter, Filter
 from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound
 from rest_framework.pagination import PageNumberPagination
+
+# The largest id a row can have (a Postgres bigint): larger ids in a filter simply match nothing.
+MAX_OBJECT_ID = 2**63 - 1
+_WHOLE_NUMBER = re.compile(r"[+-]?\d+")
 
 
 class StrictCharField(serializers.CharField):
@@ -33,6 +42,16 @@ class StrictSlugField(serializers.SlugField):
         if not isinstance(data, str):
             self.fail("invalid")
         return super().to_internal_value(data)
+
+
+class StrictDateTimeField(serializers.DateTimeField):
+    """A date-time (query) parameter sent empty is a format error, as the schema says; DRF would take
+    ``?since=`` for a parameter not sent."""
+
+    def get_value(self, dictionary: Any) -> Any:
+        if self.field_name in dictionary and not str(dictionary.get(self.field_name)).strip():
+            return ""
+        return super().get_value(dictionary)
 
 
 class StrictModelSerializer(serializers.ModelSerializer):
@@ -78,3 +97,31 @@ class StrictFilterBackend(DjangoFilterBackend):
             if errors:
                 raise serializers.ValidationError(errors)
         return kwargs
+
+
+class ObjectIdFormField(forms.CharField):
+    """A whole number as a query parameter: ``0.5``, ``1e3`` or ``abc`` are field errors."""
+
+    def clean(self, value: Any) -> int | None:
+        text = super().clean(value)
+        if not text:
+            return None
+        if not _WHOLE_NUMBER.fullmatch(text):
+            raise forms.ValidationError("Expected a whole number.")
+        return int(text)
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class ObjectIdFilter(Filter):
+    """A filter on an object id: the schema's integer, so ``?conversation=0.5`` is a 400 field error
+    (under the parameter's name), while a whole number no row can have (0, or beyond a bigint) matches
+    nothing, just as an id nobody has."""
+
+    field_class = ObjectIdFormField
+
+    def filter(self, qs: QuerySet[Any], value: Any) -> QuerySet[Any]:
+        if value is None:
+            return qs
+        if not 1 <= value <= MAX_OBJECT_ID:
+            return qs.none()
+        return qs.filter(**{self.field_name: value})

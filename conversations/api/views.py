@@ -12,8 +12,7 @@ from typing import Any
 import django_filters
 from django.conf import settings
 from django.db.models import Count, Prefetch, QuerySet
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -25,7 +24,6 @@ from apikeys.access import Scope
 from apikeys.authentication import request_access
 from conversations.agent.types import HistoryMessage
 from conversations.api.serializers import (
-    MAX_ID,
     ConversationDetailSerializer,
     ConversationListSerializer,
     ConversationTurnSerializer,
@@ -39,6 +37,7 @@ from conversations.idempotency import MAX_KEY_LENGTH, request_fingerprint, turn_
 from conversations.models import AnalysisResult, Conversation, Message
 from conversations.selectors import conversations_visible_to
 from conversations.services import message_record, turn_receive
+from salesagent.api_fields import ObjectIdFilter
 from salesagent.parsers import text_error
 
 IDEMPOTENCY_HEADER = OpenApiParameter(
@@ -62,21 +61,11 @@ READ_CONVERSATIONS = (Scope.CONVERSATIONS_READ, Scope.TURNS_WRITE)
 
 class ConversationFilter(django_filters.FilterSet):
     # By id, without checking that the prospect exists: an unknown id simply matches nothing.
-    prospect = django_filters.NumberFilter(method="filter_prospect")
+    prospect = ObjectIdFilter(field_name="prospect_id")
 
     class Meta:
         model = Conversation
         fields = ["external_prospect_id", "prospect"]
-
-    @extend_schema_field(OpenApiTypes.INT)
-    def filter_prospect(
-        self, queryset: QuerySet[Conversation], name: str, value: Any
-    ) -> QuerySet[Conversation]:
-        if value != value.to_integral_value():
-            raise ValidationError({name: ["Expected a whole number."]})
-        if not 1 <= value <= MAX_ID:
-            return queryset.none()  # not an id any row can have
-        return queryset.filter(prospect_id=int(value))
 
 
 def _idempotency_key(request: Request) -> str | None:

@@ -35,6 +35,27 @@ def test_list_filters_by_prospect(api_client, conversations):
     assert [row["external_prospect_id"] for row in response.json()["results"]] == ["prospect_002"]
 
 
+def test_list_filters_by_prospect_row_id(api_client, conversations):
+    # given: the conversations' prospect row
+    prospect_pk = conversations[0].prospect_id
+
+    # when: filtering by that id, by an id no row can have, and by values that are not ids
+    found = api_client.get("/api/conversations/", {"prospect": prospect_pk})
+    none = api_client.get("/api/conversations/", {"prospect": 0})
+    huge = api_client.get("/api/conversations/", {"prospect": 2**70})
+    bad = {
+        value: api_client.get("/api/conversations/", {"prospect": value}) for value in ("0.0", "1.5", "x", "")
+    }
+
+    # then: the id matches its rows, impossible ids match nothing, and non-integers are field errors
+    assert {row["id"] for row in found.json()["results"]} == {c.pk for c in conversations}
+    assert (none.status_code, none.json()["count"]) == (200, 0)
+    assert (huge.status_code, huge.json()["count"]) == (200, 0)
+    for value, response in bad.items():
+        assert response.status_code == 400, value
+        assert list(response.json()) == ["prospect"], value
+
+
 def test_detail_shows_messages_and_turns(api_client, conversations, django_assert_max_num_queries):
     conversation = conversations[0]
     turn_process(access=SYSTEM, message="And what about Slack?", conversation_id=conversation.pk)

@@ -21,6 +21,7 @@ from apikeys.authentication import request_access
 from crm.api.serializers import ProposalDetailSerializer, ProposalRejectSerializer, ProposalSerializer
 from crm.models import Proposal, ProposalAuditEntry
 from crm.proposals import proposal_approve, proposal_reject
+from salesagent.api_fields import ObjectIdFilter
 
 DECIDED = OpenApiResponse(
     inline_serializer(
@@ -38,7 +39,7 @@ DECIDED = OpenApiResponse(
 class ProposalFilter(django_filters.FilterSet):
     state = django_filters.ChoiceFilter(choices=Proposal.State.choices)
     action = django_filters.ChoiceFilter(choices=Proposal.Action.choices)
-    conversation = django_filters.NumberFilter(field_name="conversation_id", min_value=1, max_value=2**63 - 1)
+    conversation = ObjectIdFilter(field_name="conversation_id")
 
     class Meta:
         model = Proposal

@@ -57,6 +57,21 @@ def test_a_bad_filter_is_a_400(reviewer_client):
     assert "state" in response.json()
 
 
+@pytest.mark.parametrize(
+    ("value", "status"), [("0", 200), (str(2**70), 200), ("1.5", 400), ("abc", 400), ("", 400)]
+)
+def test_a_conversation_id_no_row_can_have_matches_nothing_and_a_non_id_is_a_400(
+    reviewer_client, value, status
+):
+    response = reviewer_client.get("/api/proposals/", {"conversation": value})
+
+    assert response.status_code == status
+    if status == 200:
+        assert response.json()["count"] == 0
+    else:
+        assert list(response.json()) == ["conversation"]
+
+
 def test_approving_applies_and_the_detail_shows_the_audit(
     reviewer_client, demo_request, django_capture_on_commit_callbacks
 ):

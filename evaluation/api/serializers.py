@@ -5,6 +5,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from evaluation.models import EvalCaseResult, EvalRun
+from salesagent.api_fields import StrictDateTimeField
 
 
 class EvalCaseResultSerializer(serializers.ModelSerializer):
@@ -52,7 +53,7 @@ class EvalRunDetailSerializer(EvalRunSerializer):
 
 
 class ReviewMetricsQuerySerializer(serializers.Serializer):
-    since = serializers.DateTimeField(
+    since = StrictDateTimeField(
         required=False, help_text="Count only drafts created and decisions made at or after this time."
     )
 

@@ -79,8 +79,9 @@ def test_since_counts_only_later_decisions(api_client):
     assert (body["decided"], body["rejected"], body["rejection_rate"]) == (1, 1, 1.0)
 
 
-def test_a_bad_since_is_a_field_error(api_client):
-    response = api_client.get(URL, {"since": "last tuesday"})
+@pytest.mark.parametrize("since", ["last tuesday", "", " "])
+def test_a_bad_since_is_a_field_error(api_client, since):
+    response = api_client.get(URL, {"since": since})
 
     assert response.status_code == 400
     assert "since" in response.json()
