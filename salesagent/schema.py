@@ -10,8 +10,9 @@ from typing import Any
 
 ERROR = {"$ref": "#/components/schemas/Error"}
 # "Has a character that is not whitespace", where whitespace is what Python's str.strip() removes
-# (DRF trims text with it): regex engines' \s leaves out the separators \x1c-\x1f.
-VISIBLE_TEXT = r"[^\s\x1c-\x1f]"
+# (DRF trims text with it), spelled out: regex engines disagree on \s (ECMA's leaves out the
+# separators \x1c-\x1f and NEL \x85, and adds the BOM \ufeff, which str.strip() keeps).
+VISIBLE_TEXT = r"[^\t\n\x0b\x0c\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
 FIELD_ERRORS = {"$ref": "#/components/schemas/FieldErrors"}
 SCHEMAS = {
     "Error": {
