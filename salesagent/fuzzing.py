@@ -59,7 +59,8 @@ def _wait_ready(url: str, process: subprocess.Popen, log: Path) -> None:
 
 
 def _seed(url: str, key: str, env: dict[str, str]) -> dict[str, int]:
-    """A conversation and an evaluation run, so operations on one of them have an id that exists."""
+    """A conversation (with its draft and any proposals) and an evaluation run, so operations on one of
+    them have an id that exists."""
     run_id = (
         subprocess.run(
             [sys.executable, "manage.py", "shell", "-c", SEED_EVAL_RUN],
@@ -80,7 +81,18 @@ def _seed(url: str, key: str, env: dict[str, str]) -> dict[str, int]:
     )
     with urllib.request.urlopen(request, timeout=60) as reply:
         conversation_id = json.load(reply)["conversation_id"]
-    return {"conversation": int(conversation_id), "run": int(run_id)}
+    ids = {"conversation": int(conversation_id), "run": int(run_id)}
+    # The turn's draft awaits review, and its next steps may have proposed CRM changes.
+    for name, listing in (
+        ("draft", "/api/reviews/"),
+        ("proposal", f"/api/proposals/?conversation={conversation_id}"),
+    ):
+        listed = urllib.request.Request(f"{url}{listing}", headers={"Authorization": f"Token {key}"})
+        with urllib.request.urlopen(listed, timeout=30) as reply:
+            results = json.load(reply)["results"]
+        if results:
+            ids[name] = int(results[0]["id"])
+    return ids
 
 
 SEED_EVAL_RUN = (
@@ -93,10 +105,14 @@ SEED_EVAL_RUN = (
 def _config(ids: dict[str, int], path: Path) -> Path:
     """The project's schemathesis.toml plus the seeded ids for the operations that take them."""
     blocks = [(BASE_DIR / "schemathesis.toml").read_text()]
-    for prefix, seeded in (
-        ("/api/conversations/{id}", ids["conversation"]),
-        ("/api/evaluation/runs/{id}", ids["run"]),
-    ):
+    seeded_paths = {
+        "conversation": "/api/conversations/{id}",
+        "run": "/api/evaluation/runs/{id}",
+        "draft": "/api/reviews/{id}",
+        "proposal": "/api/proposals/{id}",
+    }
+    for name, seeded in ids.items():
+        prefix = seeded_paths[name]
         blocks.append(
             f'\n[[operations]]\ninclude-path-regex = "^{prefix}"\nparameters = {{ "path.id" = {seeded} }}\n'
         )

@@ -72,7 +72,6 @@ class ReviewViewSet(viewsets.ReadOnlyModelViewSet):
     filterset_class = DraftFilter
     # The queue has one order (review_queue's); no client ordering or free-text search.
     filter_backends = [StrictFilterBackend]
-    lookup_value_regex = r"[0-9]+"
     required_scopes = {
         "list": Scope.REVIEWS_READ,
         "retrieve": Scope.REVIEWS_READ,
