@@ -99,6 +99,8 @@ def _environment(database: str) -> dict[str, str]:
     env = dict(os.environ)
     env["EMBEDDED_POSTGRES_DB"] = database
     env.setdefault("AGENT_BRAIN", "local")
+    # Capacity, not the per-key policy, is measured: one key sends every turn.
+    env.setdefault("THROTTLE_TURNS", "1000000/min")
     env["DEBUG"] = "false"
     return env
 
