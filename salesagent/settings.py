@@ -268,9 +268,10 @@ EMBEDDING_BACKEND = env.str("EMBEDDING_BACKEND", default="local")  # local | ope
 OPENAI_EMBEDDING_MODEL = env.str("OPENAI_EMBEDDING_MODEL", default="text-embedding-3-small")
 EMBEDDING_DIMENSIONS = 384
 # Threads torch uses for one local embedding. A turn embeds a few short texts, where a second thread
-# barely helps, and under concurrent requests (gunicorn threads, several workers per core) OpenMP
-# threads that spin-wait on busy cores made one embedding 6x slower (87 ms against 14 ms measured on
-# 2 cores): processes scale out, embeddings stay single-threaded. 0 leaves torch's default (all cores).
+# barely helps; while other processes kept both cores of our 2-core machine busy, OpenMP threads that
+# spin-wait made one embedding 6x slower (87 ms against 14 ms; a quiet machine's turn benchmark is the
+# same either way, README): processes scale out, embeddings stay single-threaded. 0 leaves torch's
+# default (every core).
 EMBEDDING_TORCH_THREADS = env.int("EMBEDDING_TORCH_THREADS", default=1)
 # Turns whose confidence falls below this are flagged for a person to review; chosen on our own
 # datasets (dev + challenge) as the best F1 of "flagged" vs "intent or action wrong" (README).
