@@ -324,8 +324,22 @@ class DeliveryAttemptInline(admin.TabularInline):
         return False
 
 
+class AuditLogAdmin(admin.ModelAdmin):
+    """A log the services write (decisions, deliveries): read here, never added, edited or deleted, so
+    it stays the record of what happened."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
 @admin.register(Delivery)
-class DeliveryAdmin(admin.ModelAdmin):
+class DeliveryAdmin(AuditLogAdmin):
     """The delivery log: each approved reply's webhook, its attempts and its final state."""
 
     list_display = (
@@ -355,15 +369,6 @@ class DeliveryAdmin(admin.ModelAdmin):
     )
     inlines = [DeliveryAttemptInline]
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
 
 @admin.register(WebhookEndpoint)
 class WebhookEndpointAdmin(admin.ModelAdmin):
@@ -383,22 +388,13 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
 
 
 @admin.register(ReviewDecision)
-class ReviewDecisionAdmin(admin.ModelAdmin):
+class ReviewDecisionAdmin(AuditLogAdmin):
     list_display = ("output", "state", "decided_by", "api_key", "decided_at", "edit_distance", "edit_ratio")
     list_filter = ("state",)
     list_select_related = ("decided_by", "api_key", "output")
     readonly_fields = [field.name for field in ReviewDecision._meta.fields]
 
-    # Decisions are made on the review page (through the services) and are the audit trail: never
-    # added, edited or deleted here.
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
+    # Decisions are made on the review page, through the services.
 
 
 @admin.register(Feedback)
@@ -409,7 +405,8 @@ class FeedbackAdmin(admin.ModelAdmin):
     list_select_related = ("user", "api_key")
     readonly_fields = ("output", "reason", "note", "corrected_text", "user", "api_key", "created_at")
 
-    # Feedback is given on the review page (through the service), which records who gave it.
+    # Feedback is given on the review page (through the service), which records who gave it; a report
+    # made by mistake may be deleted.
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
