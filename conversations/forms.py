@@ -7,6 +7,7 @@ from django.conf import settings
 
 from conversations.models import INTENT_POLICY_FIELDS, Intent
 from crm.models import Prospect
+from salesagent.api_fields import MAX_OBJECT_ID
 
 
 class PlaygroundForm(forms.Form):
@@ -23,7 +24,7 @@ class PlaygroundForm(forms.Form):
     conversation_id = forms.IntegerField(
         required=False,
         min_value=1,
-        max_value=2**63 - 1,
+        max_value=MAX_OBJECT_ID,
         help_text="Continue a stored conversation (its history is used).",
     )
 

@@ -99,6 +99,16 @@ class StrictFilterBackend(DjangoFilterBackend):
         return kwargs
 
 
+def object_id_in(text: str) -> int | None:
+    """The object id a URL segment names, or None when no row can have it (not a whole number, or
+    outside 1..MAX_OBJECT_ID): a 404, never a 500 from int() or a bigint overflow."""
+    text = text.strip()
+    if not _WHOLE_NUMBER.fullmatch(text):
+        return None
+    number = int(text)
+    return number if 1 <= number <= MAX_OBJECT_ID else None
+
+
 class ObjectIdFormField(forms.CharField):
     """A whole number as a query parameter: ``0.5``, ``1e3`` or ``abc`` are field errors."""
 

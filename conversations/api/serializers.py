@@ -11,12 +11,11 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from conversations.models import ActionableOutput, AnalysisResult, Conversation, Message
-from salesagent.api_fields import StrictCharField
+from salesagent.api_fields import MAX_OBJECT_ID, StrictCharField
 from salesagent.parsers import text_error
 from salesagent.schema import VISIBLE_TEXT
 
 # Database ids are bigints: larger numbers are not ids (and would overflow the query).
-MAX_ID = 2**63 - 1
 
 
 def not_in_the_future(value: datetime) -> None:
@@ -97,7 +96,10 @@ class CurrentMessageField(serializers.Field):
 
 @extend_schema_field(
     {
-        "oneOf": [{"type": "string", "maxLength": 64}, {"type": "integer", "minimum": 0, "maximum": MAX_ID}],
+        "oneOf": [
+            {"type": "string", "maxLength": 64},
+            {"type": "integer", "minimum": 0, "maximum": MAX_OBJECT_ID},
+        ],
         "nullable": True,
     }
 )
@@ -107,7 +109,7 @@ class ProspectIdField(serializers.CharField):
     def to_internal_value(self, data: Any) -> str:
         if isinstance(data, bool) or not isinstance(data, str | int):
             self.fail("invalid")
-        if isinstance(data, int) and not 0 <= data <= MAX_ID:
+        if isinstance(data, int) and not 0 <= data <= MAX_OBJECT_ID:
             self.fail("invalid")
         return super().to_internal_value(str(data))
 
@@ -122,7 +124,7 @@ class ProcessMessageSerializer(serializers.Serializer):
         required=False,
         allow_null=True,
         min_value=1,
-        max_value=MAX_ID,
+        max_value=MAX_OBJECT_ID,
         help_text="Continue this stored conversation (404 when it does not exist or the key may not see it).",
     )
 

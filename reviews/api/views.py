@@ -16,7 +16,6 @@ from rest_framework.response import Response
 
 from apikeys.access import Scope
 from apikeys.authentication import request_access
-from conversations.api.serializers import MAX_ID
 from conversations.models import ActionableOutput
 from reviews.api.serializers import (
     ApproveSerializer,
@@ -29,7 +28,7 @@ from reviews.api.serializers import (
 from reviews.models import Feedback
 from reviews.selectors import DraftState, review_queue, review_queue_filter
 from reviews.services import DraftNotFound, draft_approve, draft_reject, feedback_create
-from salesagent.api_fields import StrictFilterBackend
+from salesagent.api_fields import StrictFilterBackend, object_id_in
 
 STATE_ALL = "all"
 PRIORITIES = [("high", "High"), ("medium", "Medium"), ("low", "Low")]
@@ -94,9 +93,9 @@ class ReviewViewSet(viewsets.ReadOnlyModelViewSet):
         return DraftSerializer if self.action == "list" else DraftDetailSerializer
 
     def _draft_id(self) -> int:
-        draft_id = int(self.kwargs["pk"])
-        if not 1 <= draft_id <= MAX_ID:
-            raise DraftNotFound(draft_id)
+        draft_id = object_id_in(str(self.kwargs["pk"]))
+        if draft_id is None:
+            raise DraftNotFound(self.kwargs["pk"])
         return draft_id
 
     def _decided(self, draft_id: int, replayed: bool, code: int = status.HTTP_200_OK) -> Response:

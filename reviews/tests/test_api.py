@@ -257,6 +257,8 @@ def test_unknown_draft_ids_are_404(staff_api_client):
     assert staff_api_client.post("/api/reviews/999999/approve", {}, format="json").status_code == 404
     assert staff_api_client.post(f"/api/reviews/{2**70}/approve", {}, format="json").status_code == 404
     assert staff_api_client.get("/api/reviews/abc/").status_code == 404
+    for action in ("approve", "reject", "feedback"):
+        assert staff_api_client.post(f"/api/reviews/abc/{action}", {}, format="json").status_code == 404
 
 
 def test_a_key_without_conversations_read_sees_and_decides_only_its_own_drafts(make_draft, django_user_model):
