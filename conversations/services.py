@@ -24,6 +24,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from apikeys.access import Access, Scope
+from conversations.agent.evidence import earlier_prospect_messages
 from conversations.agent.pipeline import run_turn
 from conversations.agent.types import HistoryMessage, TurnInput, TurnResult
 from conversations.models import ActionableOutput, AnalysisResult, Conversation, Message
@@ -139,7 +140,7 @@ def _existing_turn(message: Message) -> StoredTurn | None:
     return StoredTurn(message.conversation, message, analysis, analysis.output, None)
 
 
-def _store(message: Message, result: TurnResult, history: list[HistoryMessage]) -> StoredTurn:
+def _store(message: Message, result: TurnResult, turn: TurnInput) -> StoredTurn:
     conversation = message.conversation
     if not conversation.topic:
         conversation.topic = result.intent.replace("_", " ")
@@ -187,9 +188,7 @@ def _store(message: Message, result: TurnResult, history: list[HistoryMessage]) 
         analysis_id=analysis.pk,
         prospect_id=conversation.external_prospect_id,
         message=message.content,
-        earlier_prospect_messages=[
-            item.content for item in history if item.sender == Message.Sender.PROSPECT
-        ],
+        earlier_prospect_messages=earlier_prospect_messages(turn),
         intent=result.intent,
         key_points=result.key_points,
         next_steps=output.next_steps,
@@ -227,7 +226,7 @@ def turn_answer(
 
     with transaction.atomic():
         Message.objects.select_for_update().filter(pk=message.pk).first()
-        stored = _existing_turn(message) or _store(message, result, turn.history)
+        stored = _existing_turn(message) or _store(message, result, turn)
         if on_stored is not None:
             on_stored(stored)
         if stored.result is not None and result.prospect is not None:
