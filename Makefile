@@ -23,7 +23,13 @@ $(VENV)/.installed: requirements.txt
 		"$$($(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))')" > $@
 	@echo "wrote a development SECRET_KEY to .env"
 
-install: $(VENV)/.installed .env  ## virtualenv with pinned dependencies (and a development .env)
+# The local embedding model exported to ONNX (knowledge/local_embedding.py), once, so that no process
+# pays for it at start.
+var/models/.exported: $(VENV)/.installed .env
+	$(PY) manage.py embedding_model_export
+	touch $@
+
+install: $(VENV)/.installed .env var/models/.exported  ## virtualenv with pinned dependencies, the exported embedding model (and a development .env)
 
 # System packages: Redis is the Celery broker (the worker tests start their own server from it);
 # Prometheus (with promtool) runs in the metrics tests and checks the alert rules; Debian's Chromium

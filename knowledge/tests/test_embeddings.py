@@ -30,26 +30,35 @@ def test_a_query_embedded_by_one_process_is_reused_by_another(monkeypatch):
     assert len(vector) == 384
 
 
-@pytest.mark.parametrize(("setting", "expected"), [("1", 1), ("2", 2)])
-def test_the_local_model_uses_the_configured_number_of_torch_threads(setting, expected):
-    # Given a new process (the thread count is process-wide) configured with EMBEDDING_TORCH_THREADS
+@pytest.mark.parametrize("threads", [1, 2])
+def test_the_local_model_uses_the_configured_number_of_threads(settings, monkeypatch, threads):
+    # Given EMBEDDING_THREADS and no model loaded yet in this process
+    settings.EMBEDDING_THREADS = threads
+    monkeypatch.setattr(embeddings, "_local_model", None)
+
+    # When a text is embedded
+    vector = embeddings.embed_texts(["hello"])[0]
+
+    # Then the model was loaded with an ONNX Runtime session of that many threads
+    assert embeddings._local_model is not None
+    assert embeddings._local_model.session.get_session_options().intra_op_num_threads == threads
+    assert len(vector) == 384
+
+
+def test_numpy_blas_runs_on_one_thread_in_a_project_process():
+    # Given a new process (BLAS threads start with the library) with no OPENBLAS_NUM_THREADS of its own
     script = (
         "import django; django.setup()\n"
-        "import torch\n"
-        "from knowledge.embeddings import embed_texts\n"
-        "embed_texts(['hello'])\n"
-        "print(torch.get_num_threads())\n"
+        "from conversations.agent import classifier\n"
+        "from threadpoolctl import threadpool_info\n"
+        "pools = [pool for pool in threadpool_info() if pool['internal_api'] == 'openblas']\n"
+        "print(sorted({pool['num_threads'] for pool in pools}))\n"
     )
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "salesagent.settings",
-        "DEBUG": "true",
-        "EMBEDDING_TORCH_THREADS": setting,
-        # Torch would start with as many threads as cores; the setting, not the default, must decide.
-        "OMP_NUM_THREADS": "3",
-    }
+    unset = {"OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"}
+    env = {key: value for key, value in os.environ.items() if key not in unset}
+    env |= {"DJANGO_SETTINGS_MODULE": "salesagent.settings", "DEBUG": "true"}
 
-    # When it loads the model and embeds a text
+    # When it sets Django up and loads the intent classifier (numpy)
     done = subprocess.run(
         [sys.executable, "-c", script],
         cwd=settings.BASE_DIR,
@@ -59,5 +68,6 @@ def test_the_local_model_uses_the_configured_number_of_torch_threads(setting, ex
         check=True,
     )
 
-    # Then torch runs with the configured number of threads
-    assert done.stdout.strip().splitlines()[-1] == str(expected)
+    # Then numpy's OpenBLAS has one thread, whatever the number of cores: its helper threads spin
+    # between the classifier's small products (settings.py)
+    assert done.stdout.strip().splitlines()[-1] == "[1]"
