@@ -1,10 +1,12 @@
 """Turn throughput benchmark: unique prospect messages through gunicorn and the real API, N at a time.
 
-A gunicorn server (the same command as the image's) is started on 127.0.0.1 against a scratch
-database of its own (``<database>_bench`` in the embedded server, migrated and loaded with the demo),
-so benchmark conversations never mix with real ones. After a warm-up that loads every worker's models,
-each client thread posts turns with messages that are all different (no cache can answer them), and
-the figures are throughput and latency percentiles as the clients saw them.
+A gunicorn server, started as the image starts it (``gunicorn.conf.py``: multiprocess metrics, JSON
+request logs), serves 127.0.0.1 against a scratch database of its own (``<database>_bench`` in the
+embedded server, migrated and loaded with the demo), so benchmark conversations never mix with real
+ones. After a warm-up that loads every worker's models, each client thread posts turns with messages
+that are all different (no cache can answer them). The figures are throughput and latency percentiles
+as the clients saw them, and the resident memory of gunicorn's processes at the end (what a web pod
+needs). The clients and Postgres share the machine with gunicorn.
 """
 
 from __future__ import annotations
@@ -15,13 +17,14 @@ import random
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from salesagent.testing import free_port
@@ -65,6 +68,9 @@ class TurnBenchReport:
     errors: int
     seconds: float
     latencies_ms: list[float]
+    # Resident memory (MiB) at the end: gunicorn's master, then each worker.
+    master_mib: float = 0.0
+    workers_mib: list[float] = field(default_factory=list)
 
     @property
     def turns_per_second(self) -> float:
@@ -83,6 +89,11 @@ class TurnBenchReport:
             f"throughput: {self.turns_per_second:.1f} turns/s",
             f"latency p50 / p95 / p99: {self.percentile(0.5):.0f} / {self.percentile(0.95):.0f} / "
             f"{self.percentile(0.99):.0f} ms (mean {statistics.fmean(self.latencies_ms or [0]):.0f} ms)",
+            "resident memory: master {:.0f} MiB, workers {} MiB (total {:.0f} MiB)".format(
+                self.master_mib,
+                " + ".join(f"{mib:.0f}" for mib in self.workers_mib) or "none",
+                self.master_mib + sum(self.workers_mib),
+            ),
         ]
 
 
@@ -125,40 +136,54 @@ def _get(url: str, *, timeout: float = 5.0) -> int:
         return 0
 
 
+def resident_mib(pid: int) -> float:
+    """A process's resident memory in MiB (Linux /proc)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def child_pids(pid: int) -> list[int]:
+    """The processes a process started (gunicorn's workers, for its master)."""
+    return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+
+
 @contextmanager
-def gunicorn_server(env: dict[str, str], *, workers: int, threads: int, log: Path) -> Iterator[str]:
-    """A gunicorn serving the project on a free loopback port; yields its base URL."""
+def gunicorn_server(
+    env: dict[str, str], *, workers: int, threads: int, log: Path
+) -> Iterator[tuple[str, subprocess.Popen]]:
+    """A gunicorn serving the project on a free loopback port with the image's ``gunicorn.conf.py``;
+    yields its base URL and its master process."""
     port = free_port()
-    command = [
-        sys.executable,
-        "-m",
-        "gunicorn",
-        "salesagent.wsgi:application",
-        "--bind",
-        f"127.0.0.1:{port}",
-        "--workers",
-        str(workers),
-        "--threads",
-        str(threads),
-        "--timeout",
-        "120",
-    ]
-    with log.open("w") as output:
-        process = subprocess.Popen(command, cwd=BASE_DIR, env=env, stdout=output, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + READY_TIMEOUT_SECONDS
-        while _get(f"{base}/readyz") != 200:
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"gunicorn did not become ready:\n{log.read_text()[-3000:]}")
-            time.sleep(0.5)
-        yield base
-    finally:
-        process.terminate()
+    with tempfile.TemporaryDirectory(prefix="bench-metrics-") as metrics_dir:
+        server_env = {
+            **env,
+            "GUNICORN_BIND": f"127.0.0.1:{port}",
+            "WEB_CONCURRENCY": str(workers),
+            "GUNICORN_THREADS": str(threads),
+            "GUNICORN_TIMEOUT": "120",
+            "PROMETHEUS_MULTIPROC_DIR": metrics_dir,
+        }
+        command = [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "salesagent.wsgi:application"]
+        with log.open("w") as output:
+            process = subprocess.Popen(
+                command, cwd=BASE_DIR, env=server_env, stdout=output, stderr=subprocess.STDOUT
+            )
+        base = f"http://127.0.0.1:{port}"
         try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
+            deadline = time.monotonic() + READY_TIMEOUT_SECONDS
+            while _get(f"{base}/readyz") != 200:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"gunicorn did not become ready:\n{log.read_text()[-3000:]}")
+                time.sleep(0.5)
+            yield base, process
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
 
 
 def post_turn(base: str, token: str, message: str, prospect_id: str) -> float:
@@ -195,7 +220,7 @@ def run_turn_benchmark(
     token = _manage(env, "create_api_token", "bench", "--staff").strip()
     log = BASE_DIR / "var" / "bench-gunicorn.log"
     log.parent.mkdir(parents=True, exist_ok=True)
-    with gunicorn_server(env, workers=workers, threads=threads, log=log) as base:
+    with gunicorn_server(env, workers=workers, threads=threads, log=log) as (base, server):
         progress(f"gunicorn ready at {base}; warming up every worker")
         warm_up = list(unique_messages(workers * threads * 2, seed=seed + 1))
         with ThreadPoolExecutor(max_workers=workers * threads) as pool:
@@ -219,4 +244,6 @@ def run_turn_benchmark(
                 else:
                     latencies.append(latency)
         seconds = time.perf_counter() - started
-    return TurnBenchReport(turns, concurrency, workers, errors, seconds, latencies)
+        master_mib = resident_mib(server.pid)
+        workers_mib = [resident_mib(pid) for pid in child_pids(server.pid)]
+    return TurnBenchReport(turns, concurrency, workers, errors, seconds, latencies, master_mib, workers_mib)
