@@ -86,6 +86,22 @@ def _approved_by(access: Access) -> str:
     return access.label or "unknown"
 
 
+def _decision_create(
+    access: Access, draft: ActionableOutput, state: ReviewDecision.State, **outcome: object
+) -> ReviewDecision:
+    """The decision on a draft: what every decision records (who, when, the draft as it stood) and
+    ``outcome``, the fields of its kind."""
+    return ReviewDecision.objects.create(
+        output=draft,
+        state=state,
+        decided_by_id=access.user_id,
+        api_key_id=access.api_key_id,
+        decided_at=timezone.now(),
+        draft_text=draft.response_text,
+        **outcome,
+    )
+
+
 def draft_approve(*, access: Access, output_id: int, text: str | None = None) -> DecisionOutcome:
     """Approve a draft as written (``text`` None or unchanged) or edited, record and deliver the reply."""
     access.require(Scope.REVIEWS_WRITE)
@@ -106,13 +122,10 @@ def draft_approve(*, access: Access, output_id: int, text: str | None = None) ->
         message = message_record(
             access=recorder, conversation=conversation, sender=Message.Sender.AGENT, content=sent
         )
-        decision = ReviewDecision.objects.create(
-            output=draft,
-            state=ReviewDecision.State.APPROVED,
-            decided_by_id=access.user_id,
-            api_key_id=access.api_key_id,
-            decided_at=timezone.now(),
-            draft_text=draft.response_text,
+        decision = _decision_create(
+            access,
+            draft,
+            ReviewDecision.State.APPROVED,
             sent_text=sent,
             edit_distance=Levenshtein.distance(draft.response_text, sent),
             edit_ratio=round(Levenshtein.normalized_distance(draft.response_text, sent), 4),
@@ -137,15 +150,7 @@ def draft_reject(*, access: Access, output_id: int, reason: str) -> DecisionOutc
     existing = _existing(draft)
     if existing is not None:
         raise DraftAlreadyDecided(existing)
-    decision = ReviewDecision.objects.create(
-        output=draft,
-        state=ReviewDecision.State.REJECTED,
-        decided_by_id=access.user_id,
-        api_key_id=access.api_key_id,
-        decided_at=timezone.now(),
-        draft_text=draft.response_text,
-        rejection_reason=reason,
-    )
+    decision = _decision_create(access, draft, ReviewDecision.State.REJECTED, rejection_reason=reason)
     return DecisionOutcome(decision)
 
 
