@@ -33,15 +33,17 @@ def yes_no(value: object) -> str:
     return "Yes" if value else "No"
 
 
-def _plain(value: Any) -> str:
+def display_text(value: Any) -> str:
+    """A stored JSON value as text for a table cell: empty as a dash, booleans as Yes/No, lists
+    comma-separated, objects as "key: value" pairs (the CRM proposal admin's tables use it too)."""
     if value is None or value == "" or value == []:
         return "—"
     if isinstance(value, bool):
         return yes_no(value)
     if isinstance(value, list):
-        return ", ".join(_plain(item) for item in value)
+        return ", ".join(display_text(item) for item in value)
     if isinstance(value, dict):
-        return "; ".join(f"{key}: {_plain(item)}" for key, item in value.items())
+        return "; ".join(f"{key}: {display_text(item)}" for key, item in value.items())
     return str(value)
 
 
@@ -60,7 +62,8 @@ def next_step_rows(next_steps: Any) -> list[NextStepRow]:
         details = dict(step.get("details") or {}) if isinstance(step.get("details"), dict) else {}
         reason = str(details.pop("reason", ""))
         details.pop("reasons", None)  # the same reasons, already joined into ``reason``
-        rows.append(NextStepRow(str(step.get("action", "")), reason, _plain(details) if details else ""))
+        shown = display_text(details) if details else ""
+        rows.append(NextStepRow(str(step.get("action", "")), reason, shown))
     return rows
 
 
@@ -84,7 +87,7 @@ def tool_call_rows(tool_log: Any) -> list[ToolCallRow]:
                 tool=str(call.get("tool", "")),
                 input=", ".join(f"{key}={json.dumps(value)}" for key, value in arguments.items())
                 if isinstance(arguments, dict)
-                else _plain(arguments),
+                else display_text(arguments),
                 ok=yes_no(call.get("ok")),
                 latency_ms=f"{float(call.get('latency_ms') or 0):.0f} ms",
                 result=str(call.get("error") or call.get("output_summary") or ""),
@@ -97,8 +100,10 @@ def crm_fields(snapshot: Any) -> list[tuple[str, str]]:
     """The CRM record the turn read, as (label, value) pairs in a fixed order."""
     if not isinstance(snapshot, dict):
         return []
-    known = [(label, _plain(snapshot.get(key))) for key, label in CRM_FIELD_LABELS.items() if key in snapshot]
-    extra = [(key, _plain(value)) for key, value in snapshot.items() if key not in CRM_FIELD_LABELS]
+    known = [
+        (label, display_text(snapshot.get(key))) for key, label in CRM_FIELD_LABELS.items() if key in snapshot
+    ]
+    extra = [(key, display_text(value)) for key, value in snapshot.items() if key not in CRM_FIELD_LABELS]
     return known + extra
 
 

@@ -16,6 +16,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
 from apikeys.access import Access, Scope
+from conversations.turn_display import display_text
 from crm.models import FollowUpTask, Interaction, Proposal, ProposalAuditEntry, Prospect
 from crm.proposals import (
     ProposalAlreadyDecided,
@@ -92,16 +93,13 @@ class InteractionAdmin(admin.ModelAdmin):
 
 
 def fields_table(values: dict[str, Any] | None) -> SafeString:
-    """A dict as a two-column table (field, value); nested values as their text."""
+    """A dict as a two-column table (field, value), values as the turn pages show them."""
     if not values:
         return format_html("<span>{}</span>", "-")
     rows = format_html_join(
         "",
         "<tr><th>{}</th><td style='white-space: pre-wrap'>{}</td></tr>",
-        (
-            (name, value if not isinstance(value, dict) else ", ".join(f"{k}: {v}" for k, v in value.items()))
-            for name, value in values.items()
-        ),
+        ((name, display_text(value)) for name, value in values.items()),
     )
     return format_html("<table>{}</table>", rows)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from crm.admin import fields_table
 from crm.models import Proposal, Prospect
 
 pytestmark = pytest.mark.django_db
@@ -61,3 +62,19 @@ def test_rejecting_in_the_admin_asks_for_a_reason(admin_client, turn_proposals):
     proposal.refresh_from_db()
     assert (proposal.state, proposal.reject_reason) == ("rejected", "Wrong person")
     assert Prospect.objects.get(external_id="prospect_002").do_not_contact is False
+
+
+def test_audit_tables_show_nested_values_as_the_turn_pages_do():
+    # Given before/after values of every JSON kind, as backends report them
+    values = {"technologies": ["Slack", "HubSpot"], "do_not_contact": True, "owner": None, "ids": {"deal": 7}}
+
+    # When the admin renders them as a table
+    table = fields_table(values)
+
+    # Then lists, booleans, empty values and objects read as text, not as Python literals
+    cells = "<td style='white-space: pre-wrap'>{}</td>"
+    assert f"<th>technologies</th>{cells.format('Slack, HubSpot')}" in table
+    assert f"<th>do_not_contact</th>{cells.format('Yes')}" in table
+    assert f"<th>owner</th>{cells.format('—')}" in table
+    assert f"<th>ids</th>{cells.format('deal: 7')}" in table
+    assert "[" not in table
