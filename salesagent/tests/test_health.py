@@ -75,3 +75,13 @@ def test_openapi_schema_documents_the_turn_endpoints(api_client):
     assert "/api/process_message" in schema["paths"]
     turns = schema["paths"]["/api/conversations/{id}/turns/"]["post"]
     assert {"Idempotency-Key"} <= {param["name"] for param in turns["parameters"]}
+
+
+@pytest.mark.django_db
+def test_api_docs_link_back_to_the_staff_home(api_client):
+    # When the API docs page is opened
+    page = api_client.get("/api/docs/").content.decode()
+
+    # Then it leads back to the staff home, and Swagger UI still mounts below the link
+    assert '<a href="/"' in page
+    assert 'id="swagger-ui"' in page
