@@ -216,15 +216,21 @@ def vector_candidates(
         available = filtered_chunk_count(where, params)
         expected = min(limit, available)
         strategy = "exact" if available <= EXACT_SCAN_MAX_ROWS else "hnsw"
-    with transaction.atomic(), connection.cursor() as cursor:
-        if strategy == "hnsw":
-            cursor.execute(hnsw_settings_sql(), [str(max(ef_search, limit)), str(HNSW_MAX_SCAN_TUPLES)])
-        exact = strategy == "exact"
-        cursor.execute(*vector_search_sql(where, params, vector_literal=literal, limit=limit, exact=exact))
-        rows = cursor.fetchall()
-        if expected is not None and strategy == "hnsw" and len(rows) < expected:
-            cursor.execute(*vector_search_sql(where, params, vector_literal=literal, limit=limit, exact=True))
+    query = partial(vector_search_sql, where, params, vector_literal=literal, limit=limit)
+    if strategy == "exact":
+        # One statement needing no settings: no transaction, so no BEGIN and COMMIT round trips.
+        with connection.cursor() as cursor:
+            cursor.execute(*query(exact=True))
             rows = cursor.fetchall()
+    else:
+        # The HNSW settings are transaction-local, so they need a transaction to live in.
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(hnsw_settings_sql(), [str(max(ef_search, limit)), str(HNSW_MAX_SCAN_TUPLES)])
+            cursor.execute(*query(exact=False))
+            rows = cursor.fetchall()
+            if expected is not None and len(rows) < expected:
+                cursor.execute(*query(exact=True))
+                rows = cursor.fetchall()
     # relaxed_order may return rows slightly out of order; rank by the exact similarity.
     rows.sort(key=lambda row: row[2], reverse=True)
     return [(chunk_id, document_id, float(similarity)) for chunk_id, document_id, similarity in rows]

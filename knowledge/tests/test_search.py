@@ -147,6 +147,41 @@ def test_vector_query_plan_uses_the_hnsw_index(corpus, monkeypatch):
     assert results[0].document_slug == "zx-bicycles"
 
 
+def test_the_exact_scan_runs_one_statement_outside_any_transaction(corpus, monkeypatch):
+    # Given a knowledge base small enough for the exact scan (the row count is cached)
+    monkeypatch.setattr(search, "EXACT_SCAN_MAX_ROWS", 10_000)
+    search_knowledge("bicycle tyre pressure", k=3, mode="vector", use_cache=False)
+
+    # When the vector search runs again
+    with CaptureQueriesContext(connection) as captured:
+        results = search_knowledge("bicycle tyre pressure", k=3, mode="vector", use_cache=False)
+
+    # Then it is the nearest-chunk statement and the hydration, with no savepoint (no transaction
+    # of its own, so no BEGIN and COMMIT outside tests) and no HNSW settings
+    statements = [q["sql"] for q in captured.captured_queries]
+    assert len(statements) == 2, statements
+    assert "MATERIALIZED" in statements[0]
+    assert not any("SAVEPOINT" in sql or "hnsw." in sql for sql in statements)
+    assert results[0].document_slug == "zx-bicycles"
+
+
+def test_the_hnsw_scan_sets_its_settings_inside_a_transaction(corpus, monkeypatch):
+    # Given a corpus too big for the exact scan (the demo base is small, so lower the threshold)
+    monkeypatch.setattr(search, "EXACT_SCAN_MAX_ROWS", 0)
+
+    # When the vector search runs
+    with CaptureQueriesContext(connection) as captured:
+        search_knowledge("bicycle tyre pressure", k=3, mode="vector", use_cache=False)
+
+    # Then the transaction-local settings and the index scan share a transaction (a savepoint here)
+    statements = [q["sql"] for q in captured.captured_queries]
+    opened = next(i for i, sql in enumerate(statements) if sql.startswith("SAVEPOINT"))
+    settings_at = next(i for i, sql in enumerate(statements) if "hnsw.ef_search" in sql)
+    released = next(i for i, sql in enumerate(statements) if sql.startswith("RELEASE SAVEPOINT"))
+    scan_at = next(i for i, sql in enumerate(statements) if "<=>" in sql)
+    assert opened < settings_at < scan_at < released
+
+
 @pytest.mark.parametrize("exact_scan_max_rows", [0, 10_000], ids=["hnsw-iterative", "exact-scan"])
 def test_selective_filter_still_returns_k_results(corpus, monkeypatch, exact_scan_max_rows):
     # Given a filter that keeps 2 of the chunks in the test database (demo data included)
