@@ -31,10 +31,15 @@ def price_book_refetch(price_book: PriceBook) -> PriceBook:
     return price_book_with_rows(PriceBook.objects.filter(pk=price_book.pk)).get()
 
 
-def active_plan_names() -> tuple[str, ...]:
-    """Names of the active price book's plans in display order; empty when no book is active."""
-    return tuple(
+def active_plan_names_query() -> QuerySet[PlanPrice, str]:
+    """Names of the active price book's plans in display order, as a query (callers may embed it)."""
+    return (
         PlanPrice.objects.filter(price_book__is_active=True)
         .order_by("sort_order", "name")
         .values_list("name", flat=True)
     )
+
+
+def active_plan_names() -> tuple[str, ...]:
+    """Names of the active price book's plans in display order; empty when no book is active."""
+    return tuple(active_plan_names_query())

@@ -9,6 +9,7 @@ evidence, so the grounding guard accepts them although no knowledge-base chunk h
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from time import perf_counter
@@ -85,9 +86,16 @@ def run_quote_tool(
     return quote, None, call
 
 
-def quote_for(turn: TurnInput) -> tuple[QuoteEvidence | None, ToolCall | None]:
-    """The quote the message asks for, if it asks for one (the tool runs once plan and seats are known)."""
-    request = read_quote_request(turn.message, context=[item.content for item in turn.history])
+def quote_for(
+    turn: TurnInput, *, plan_names: Sequence[str] | None = None
+) -> tuple[QuoteEvidence | None, ToolCall | None]:
+    """The quote the message asks for, if it asks for one (the tool runs once plan and seats are known).
+
+    ``plan_names`` are the active price book's, when the caller has read them; else they are read here.
+    """
+    request = read_quote_request(
+        turn.message, context=[item.content for item in turn.history], plan_names=plan_names
+    )
     if request is None:
         return None, None
     evidence = QuoteEvidence(request)
