@@ -107,13 +107,14 @@ def _record_failure(turn_request_id: int, exc: BaseException) -> None:
 
 
 def _answer(turn_request: TurnRequest, receive: Callable[[], Message], brain: str | None) -> StoredTurn:
-    if turn_request.message_id is None:
+    just_received = turn_request.message_id is None
+    if turn_request.message_id is not None:
+        message = Message.objects.select_related("conversation").get(pk=turn_request.message_id)
+    else:
         message = receive()
         TurnRequest.objects.filter(pk=turn_request.pk).update(
             message=message, conversation_id=message.conversation_id, updated_at=timezone.now()
         )
-    else:
-        message = Message.objects.select_related("conversation").get(pk=turn_request.message_id)
 
     def link_answer(stored: StoredTurn) -> None:
         rows = TurnRequest.objects.filter(pk=turn_request.pk)
@@ -122,7 +123,7 @@ def _answer(turn_request: TurnRequest, receive: Callable[[], Message], brain: st
         else:
             rows.update(analysis=stored.analysis, updated_at=timezone.now())
 
-    return turn_answer(message=message, brain=brain, on_stored=link_answer)
+    return turn_answer(message=message, brain=brain, on_stored=link_answer, just_received=just_received)
 
 
 def turn_process_idempotent(

@@ -199,7 +199,11 @@ def _store(message: Message, result: TurnResult, turn: TurnInput) -> StoredTurn:
 
 
 def turn_answer(
-    *, message: Message, brain: str | None = None, on_stored: Callable[[StoredTurn], None] | None = None
+    *,
+    message: Message,
+    brain: str | None = None,
+    on_stored: Callable[[StoredTurn], None] | None = None,
+    just_received: bool = False,
 ) -> StoredTurn:
     """Run the agent on a stored prospect message and store its analysis and output in one transaction.
 
@@ -207,10 +211,13 @@ def turn_answer(
     its stored turn is returned. ``on_stored`` runs inside the storing transaction, so what it writes
     (an idempotent request's link to the answer) commits together with the turn or not at all. The
     CRM interaction is logged by a Celery task after commit; its failure never fails the turn.
+    ``just_received``: the caller stored the message in this request, so no answer to it can exist
+    yet and it is not looked for before the agent runs (it still is under the lock, before storing).
     """
-    existing = _existing_turn(message)
-    if existing is not None:
-        return existing
+    if not just_received:
+        existing = _existing_turn(message)
+        if existing is not None:
+            return existing
     conversation = message.conversation
     turn = TurnInput(
         message=message.content,
@@ -261,7 +268,7 @@ def turn_process(
         prospect_id=prospect_id,
         conversation_id=conversation_id,
     )
-    return turn_answer(message=inbound, brain=brain)
+    return turn_answer(message=inbound, brain=brain, just_received=True)
 
 
 @transaction.atomic
