@@ -22,7 +22,7 @@ import hashlib
 import json
 import logging
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -86,11 +86,26 @@ def _owner(access: Access, user_id: int) -> dict[str, Any]:
 
 def _turn_request(access: Access, user_id: int, key: str, implicit: bool, fingerprint: str) -> TurnRequest:
     lookup = {**_owner(access, user_id), "key": key, "implicit": implicit}
+    # Outside a transaction the INSERT commits on its own and a duplicate fails alone, so it needs no
+    # BEGIN and COMMIT round trips; inside one, a savepoint keeps that transaction usable.
+    guard = transaction.atomic() if connection.in_atomic_block else nullcontext()
     try:
-        with transaction.atomic():
+        with guard:
             return TurnRequest.objects.create(**lookup, request_hash=fingerprint)
     except IntegrityError:
         return TurnRequest.objects.get(**lookup)
+
+
+def _claim(turn_request_id: int) -> TurnRequest | None:
+    """Count an attempt at an unanswered row and return the row as counted; None when it is gone or
+    answered. One statement where a read and an update were; callers hold the row's lock."""
+    claimed = TurnRequest.objects.raw(
+        f"UPDATE {TurnRequest._meta.db_table} SET attempts = attempts + 1, updated_at = %s "
+        "WHERE id = %s AND analysis_id IS NULL RETURNING *",
+        [timezone.now(), turn_request_id],
+    )
+    rows = list(claimed)
+    return rows[0] if rows else None
 
 
 def _record_failure(turn_request_id: int, exc: BaseException) -> None:
@@ -151,14 +166,13 @@ def turn_process_idempotent(
         with _answering(turn_request.pk) as acquired:
             if not acquired:
                 raise TurnInProgress(stored_key)
-            current = TurnRequest.objects.filter(pk=turn_request.pk).first()
+            current = _claim(turn_request.pk)
             if current is None:
-                continue
-            if current.analysis_id is not None:
-                return AnalysisResult.objects.select_related("output").get(pk=current.analysis_id), True
-            TurnRequest.objects.filter(pk=current.pk).update(
-                attempts=current.attempts + 1, updated_at=timezone.now()
-            )
+                answer = TurnRequest.objects.filter(pk=turn_request.pk).values_list("analysis_id", flat=True)
+                analysis_id = answer.first()
+                if analysis_id is None:  # deleted: an implicit row whose turn was answered
+                    continue
+                return AnalysisResult.objects.select_related("output").get(pk=analysis_id), True
             try:
                 stored = _answer(current, receive, brain)
             except Exception as exc:
