@@ -14,7 +14,7 @@ pytestmark = pytest.mark.django_db
 # linking the message; its history; the reference data; each question's searches; then the message
 # lock and answer check, topic, analysis, output, the implicit row's delete, and the unlock. Tests
 # run inside a transaction, so each transaction of the request is a SAVEPOINT/RELEASE pair here.
-API_TURN_QUERIES = 32
+API_TURN_QUERIES = 31
 
 
 def turn(message: str):

@@ -6,6 +6,7 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from knowledge import search
+from knowledge.embeddings import embed_query
 from knowledge.models import Document
 from knowledge.search import bump_search_version, search_knowledge, text_search_query
 from knowledge.services import document_upsert
@@ -163,6 +164,28 @@ def test_the_exact_scan_runs_one_statement_outside_any_transaction(corpus, monke
     assert "MATERIALIZED" in statements[0]
     assert not any("SAVEPOINT" in sql or "hnsw." in sql for sql in statements)
     assert results[0].document_slug == "zx-bicycles"
+
+
+def test_preferred_categories_are_ranked_by_the_same_statement_as_the_whole_filter(corpus):
+    # Given a query vector and a filter small enough for the exact scan, searched once to cache its size
+    vector = embed_query("how often should I water my cactus")
+    where, params = search._filter_sql(None, None, None, "en")
+    search.filtered_chunk_count(where, params)
+
+    # When both rankings are asked for
+    with CaptureQueriesContext(connection) as captured:
+        both, preferred = search.vector_candidates_and_preferred(
+            vector, where=where, params=params, categories=["zoo"], limit=5
+        )
+
+    # Then one statement returned what the two searches it replaces return, row for row
+    assert len(captured.captured_queries) == 1
+    assert both == search.vector_candidates(vector, where=where, params=params, limit=5)
+    assert preferred == search.vector_candidates(
+        vector, where=f"{where} AND d.category = ANY(%s)", params=[*params, ["zoo"]], limit=5
+    )
+    assert [chunk_id for chunk_id, _, _ in preferred][:1] == [both[0][0]]
+    assert len(preferred) == 4  # the zoo documents' four chunks, nearest first
 
 
 def test_the_hnsw_scan_sets_its_settings_inside_a_transaction(corpus, monkeypatch):
