@@ -95,6 +95,7 @@ def turn_receive(
     """
     access.require(Scope.TURNS_WRITE)
     received_at = message_timestamp or timezone.now()
+    opens_conversation = False
     if conversation_id is not None:
         conversation = conversations_visible_to(access).select_for_update().filter(pk=conversation_id).first()
         if conversation is None:
@@ -111,9 +112,12 @@ def turn_receive(
             Message(conversation=conversation, sender=item.sender, content=item.content, timestamp=timestamp)
             for item, timestamp in zip(items, _timestamps(items, received_at), strict=True)
         )
-    return Message.objects.create(
+        opens_conversation = not items
+    stored = Message.objects.create(
         conversation=conversation, sender=Message.Sender.PROSPECT, content=message, timestamp=received_at
     )
+    stored.opens_conversation = opens_conversation
+    return stored
 
 
 def knowledge_results(result: TurnResult) -> list[dict[str, Any]]:
@@ -221,7 +225,7 @@ def turn_answer(
     conversation = message.conversation
     turn = TurnInput(
         message=message.content,
-        history=_history_before(message),
+        history=[] if message.opens_conversation else _history_before(message),
         prospect_id=conversation.external_prospect_id or None,
     )
     try:

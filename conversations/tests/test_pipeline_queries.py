@@ -11,10 +11,11 @@ pytestmark = pytest.mark.django_db
 
 # Everything POST /api/process_message runs for a two-question message once caches are warm: the API
 # key; the turn request (insert, advisory lock, claim); receiving (prospect, conversation, message);
-# linking the message; its history; the reference data; each question's searches; then the message
-# lock and answer check, topic, analysis, output, the implicit row's delete, and the unlock. Tests
-# run inside a transaction, so each transaction of the request is a SAVEPOINT/RELEASE pair here.
-API_TURN_QUERIES = 31
+# linking the message (a new conversation's empty history is not read back); the reference data;
+# each question's searches; then the message lock and answer check, topic, analysis, output, the
+# implicit row's delete, and the unlock. Tests run inside a transaction, so each transaction of the
+# request is a SAVEPOINT/RELEASE pair here.
+API_TURN_QUERIES = 30
 
 
 def turn(message: str):
