@@ -272,7 +272,9 @@ def gather_evidence(
         if question.unknown_terms:
             reasoning.append(f"The knowledge base never mentions {', '.join(question.unknown_terms)}.")
 
-    quote, quote_call = quote_for(turn, plan_names=reference.plan_names)
+    quote, quote_call = quote_for(
+        turn, plan_names=reference.plan_names, price_book_digest=reference.price_book_digest
+    )
     if quote_call is not None:
         tool_log.append(quote_call)
     if quote is not None and (quote.quote or quote.needs_sales or quote.error):

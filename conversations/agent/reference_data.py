@@ -2,11 +2,12 @@
 
 Staff edits to intents (their policies and examples) and to the price book show on the next turn in
 every process, so each turn reads them; one statement reads the intents' version and the active
-price book's plan names, where four queries did. The version decides whether a process's cached
-intent index and policies are current. Its ``policies`` part is a digest of every active intent's
-id, name and policy, so any edit, rename, activation or deactivation changes it whatever the clocks
-of the processes that made it; the stored examples are versioned by their count and latest id
-(examples are added and deleted, never updated in place).
+price book's plan names and digest, where four queries did (and four more for a quote). The version
+decides whether a process's cached intent index and policies are current, the digest whether its
+copy of the price book is (``pricing/selectors.py``). The version's ``policies`` part is a digest of
+every active intent's id, name and policy, so any edit, rename, activation or deactivation changes
+it whatever the clocks of the processes that made it; the stored examples are versioned by their
+count and latest id (examples are added and deleted, never updated in place).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from django.db import connection
 
 from conversations.models import INTENT_POLICY_FIELDS, Intent, IntentExample
 from knowledge.embeddings import embedding_model_name
-from pricing.selectors import active_plan_names_query
+from pricing.selectors import active_plan_names_query, active_price_book_digest_sql
 
 
 class IntentsVersion(NamedTuple):
@@ -33,10 +34,11 @@ class IntentsVersion(NamedTuple):
 
 @dataclass(frozen=True)
 class ReferenceData:
-    """The intents' version and the active price book's plan names, as one turn read them."""
+    """The intents' version and the active price book's plan names and digest, as one turn read them."""
 
     intents_version: IntentsVersion
     plan_names: tuple[str, ...]
+    price_book_digest: str | None  # None: no price book is active
 
 
 @cache
@@ -61,8 +63,8 @@ def _reference_data_sql() -> tuple[str, tuple]:
     # Compiled once: the statement never changes, and compiling the ORM query costs more than running it.
     plan_names_sql, params = active_plan_names_query().query.sql_with_params()
     sql = (
-        f"SELECT ARRAY({plan_names_sql}), {policies_digest_sql()}, examples.count, examples.latest "
-        f"FROM {_examples_version_sql()}"
+        f"SELECT ARRAY({plan_names_sql}), {active_price_book_digest_sql()}, {policies_digest_sql()}, "
+        f"examples.count, examples.latest FROM {_examples_version_sql()}"
     )
     return sql, tuple(params)
 
@@ -87,5 +89,9 @@ def reference_data() -> ReferenceData:
     sql, params = _reference_data_sql()
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        plan_names, digest, examples, latest = cursor.fetchone()
-    return ReferenceData(intents_version=_version(digest, examples, latest), plan_names=tuple(plan_names))
+        plan_names, price_book_digest, digest, examples, latest = cursor.fetchone()
+    return ReferenceData(
+        intents_version=_version(digest, examples, latest),
+        plan_names=tuple(plan_names),
+        price_book_digest=price_book_digest,
+    )

@@ -10,7 +10,7 @@ from conversations.agent.reference_data import intents_version, reference_data
 from conversations.agent.types import TurnInput
 from conversations.intents import intent_save
 from conversations.models import Action, Intent
-from pricing.models import PlanPrice, PriceBook
+from pricing.models import PlanPrice, PriceBook, VolumeDiscount
 
 pytestmark = pytest.mark.django_db
 
@@ -100,3 +100,16 @@ def test_a_new_plan_is_quoted_on_the_next_turn():
     call = next(call for call in result.tool_log if call.tool == "quote_price")
     assert call.input["plan"] == "Starter"
     assert "$360 per month" in result.draft
+
+
+def test_a_price_edit_is_quoted_on_the_next_turn_with_the_price_book_cached():
+    # Given a quote turn that cached this process's copy of the price book
+    assert "$1,960 per month" in turn("How much for 40 Standard seats?").draft
+
+    # When another process edits the price and a volume tier (updated_at untouched)
+    PlanPrice.objects.filter(name="Standard").update(seat_price="45.00")
+    VolumeDiscount.objects.filter(price_book__is_active=True).update(percent="20.00")
+
+    # Then the next turn reads a new digest and quotes the edited book: 40 x $45, no tier below 50
+    assert "$1,800 per month" in turn("How much for 40 Standard seats?").draft
+    assert "$7,200 per month" in turn("How much for 200 Standard seats?").draft  # 200 x $36 (20% off)
