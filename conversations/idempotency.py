@@ -22,7 +22,7 @@ import hashlib
 import json
 import logging
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -86,11 +86,26 @@ def _owner(access: Access, user_id: int) -> dict[str, Any]:
 
 def _turn_request(access: Access, user_id: int, key: str, implicit: bool, fingerprint: str) -> TurnRequest:
     lookup = {**_owner(access, user_id), "key": key, "implicit": implicit}
+    # Outside a transaction the INSERT commits on its own and a duplicate fails alone, so it needs no
+    # BEGIN and COMMIT round trips; inside one, a savepoint keeps that transaction usable.
+    guard = transaction.atomic() if connection.in_atomic_block else nullcontext()
     try:
-        with transaction.atomic():
+        with guard:
             return TurnRequest.objects.create(**lookup, request_hash=fingerprint)
     except IntegrityError:
         return TurnRequest.objects.get(**lookup)
+
+
+def _claim(turn_request_id: int) -> TurnRequest | None:
+    """Count an attempt at an unanswered row and return the row as counted; None when it is gone or
+    answered. One statement where a read and an update were; callers hold the row's lock."""
+    claimed = TurnRequest.objects.raw(
+        f"UPDATE {TurnRequest._meta.db_table} SET attempts = attempts + 1, updated_at = %s "
+        "WHERE id = %s AND analysis_id IS NULL RETURNING *",
+        [timezone.now(), turn_request_id],
+    )
+    rows = list(claimed)
+    return rows[0] if rows else None
 
 
 def _record_failure(turn_request_id: int, exc: BaseException) -> None:
@@ -107,13 +122,14 @@ def _record_failure(turn_request_id: int, exc: BaseException) -> None:
 
 
 def _answer(turn_request: TurnRequest, receive: Callable[[], Message], brain: str | None) -> StoredTurn:
-    if turn_request.message_id is None:
+    just_received = turn_request.message_id is None
+    if turn_request.message_id is not None:
+        message = Message.objects.select_related("conversation").get(pk=turn_request.message_id)
+    else:
         message = receive()
         TurnRequest.objects.filter(pk=turn_request.pk).update(
             message=message, conversation_id=message.conversation_id, updated_at=timezone.now()
         )
-    else:
-        message = Message.objects.select_related("conversation").get(pk=turn_request.message_id)
 
     def link_answer(stored: StoredTurn) -> None:
         rows = TurnRequest.objects.filter(pk=turn_request.pk)
@@ -122,7 +138,7 @@ def _answer(turn_request: TurnRequest, receive: Callable[[], Message], brain: st
         else:
             rows.update(analysis=stored.analysis, updated_at=timezone.now())
 
-    return turn_answer(message=message, brain=brain, on_stored=link_answer)
+    return turn_answer(message=message, brain=brain, on_stored=link_answer, just_received=just_received)
 
 
 def turn_process_idempotent(
@@ -150,14 +166,13 @@ def turn_process_idempotent(
         with _answering(turn_request.pk) as acquired:
             if not acquired:
                 raise TurnInProgress(stored_key)
-            current = TurnRequest.objects.filter(pk=turn_request.pk).first()
+            current = _claim(turn_request.pk)
             if current is None:
-                continue
-            if current.analysis_id is not None:
-                return AnalysisResult.objects.select_related("output").get(pk=current.analysis_id), True
-            TurnRequest.objects.filter(pk=current.pk).update(
-                attempts=current.attempts + 1, updated_at=timezone.now()
-            )
+                answer = TurnRequest.objects.filter(pk=turn_request.pk).values_list("analysis_id", flat=True)
+                analysis_id = answer.first()
+                if analysis_id is None:  # deleted: an implicit row whose turn was answered
+                    continue
+                return AnalysisResult.objects.select_related("output").get(pk=analysis_id), True
             try:
                 stored = _answer(current, receive, brain)
             except Exception as exc:

@@ -213,6 +213,9 @@ class Message(models.Model):
     content = models.TextField()
     timestamp = models.DateTimeField()
     created_at = models.DateTimeField(auto_now_add=True)
+    # Not a column: set on the instance ``turn_receive`` returns when it opened a new conversation with
+    # this message alone, so answering it need not read back a history known to be empty.
+    opens_conversation: bool = False
 
     class Meta:
         ordering = ["timestamp", "id"]

@@ -95,6 +95,7 @@ def turn_receive(
     """
     access.require(Scope.TURNS_WRITE)
     received_at = message_timestamp or timezone.now()
+    opens_conversation = False
     if conversation_id is not None:
         conversation = conversations_visible_to(access).select_for_update().filter(pk=conversation_id).first()
         if conversation is None:
@@ -111,9 +112,12 @@ def turn_receive(
             Message(conversation=conversation, sender=item.sender, content=item.content, timestamp=timestamp)
             for item, timestamp in zip(items, _timestamps(items, received_at), strict=True)
         )
-    return Message.objects.create(
+        opens_conversation = not items
+    stored = Message.objects.create(
         conversation=conversation, sender=Message.Sender.PROSPECT, content=message, timestamp=received_at
     )
+    stored.opens_conversation = opens_conversation
+    return stored
 
 
 def knowledge_results(result: TurnResult) -> list[dict[str, Any]]:
@@ -199,7 +203,11 @@ def _store(message: Message, result: TurnResult, turn: TurnInput) -> StoredTurn:
 
 
 def turn_answer(
-    *, message: Message, brain: str | None = None, on_stored: Callable[[StoredTurn], None] | None = None
+    *,
+    message: Message,
+    brain: str | None = None,
+    on_stored: Callable[[StoredTurn], None] | None = None,
+    just_received: bool = False,
 ) -> StoredTurn:
     """Run the agent on a stored prospect message and store its analysis and output in one transaction.
 
@@ -207,14 +215,17 @@ def turn_answer(
     its stored turn is returned. ``on_stored`` runs inside the storing transaction, so what it writes
     (an idempotent request's link to the answer) commits together with the turn or not at all. The
     CRM interaction is logged by a Celery task after commit; its failure never fails the turn.
+    ``just_received``: the caller stored the message in this request, so no answer to it can exist
+    yet and it is not looked for before the agent runs (it still is under the lock, before storing).
     """
-    existing = _existing_turn(message)
-    if existing is not None:
-        return existing
+    if not just_received:
+        existing = _existing_turn(message)
+        if existing is not None:
+            return existing
     conversation = message.conversation
     turn = TurnInput(
         message=message.content,
-        history=_history_before(message),
+        history=[] if message.opens_conversation else _history_before(message),
         prospect_id=conversation.external_prospect_id or None,
     )
     try:
@@ -261,7 +272,7 @@ def turn_process(
         prospect_id=prospect_id,
         conversation_id=conversation_id,
     )
-    return turn_answer(message=inbound, brain=brain)
+    return turn_answer(message=inbound, brain=brain, just_received=True)
 
 
 @transaction.atomic

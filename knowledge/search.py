@@ -208,7 +208,7 @@ def vector_candidates(
     ``auto`` (used by search) picks the exact scan when the filter keeps few rows, else HNSW, and
     retries exactly if the index scan ran out of tuples before finding every row that exists.
     """
-    literal = "[" + ",".join(f"{x:.7f}" for x in query_vector) + "]"
+    literal = _vector_literal(query_vector)
     expected: int | None = None
     if strategy == "auto":
         # Even "unfiltered" search filters (active documents, current model); a small knowledge
@@ -216,23 +216,71 @@ def vector_candidates(
         available = filtered_chunk_count(where, params)
         expected = min(limit, available)
         strategy = "exact" if available <= EXACT_SCAN_MAX_ROWS else "hnsw"
-    with transaction.atomic(), connection.cursor() as cursor:
-        if strategy == "hnsw":
-            cursor.execute(hnsw_settings_sql(), [str(max(ef_search, limit)), str(HNSW_MAX_SCAN_TUPLES)])
-        exact = strategy == "exact"
-        cursor.execute(*vector_search_sql(where, params, vector_literal=literal, limit=limit, exact=exact))
-        rows = cursor.fetchall()
-        if expected is not None and strategy == "hnsw" and len(rows) < expected:
-            cursor.execute(*vector_search_sql(where, params, vector_literal=literal, limit=limit, exact=True))
+    query = partial(vector_search_sql, where, params, vector_literal=literal, limit=limit)
+    if strategy == "exact":
+        # One statement needing no settings: no transaction, so no BEGIN and COMMIT round trips.
+        with connection.cursor() as cursor:
+            cursor.execute(*query(exact=True))
             rows = cursor.fetchall()
+    else:
+        # The HNSW settings are transaction-local, so they need a transaction to live in.
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(hnsw_settings_sql(), [str(max(ef_search, limit)), str(HNSW_MAX_SCAN_TUPLES)])
+            cursor.execute(*query(exact=False))
+            rows = cursor.fetchall()
+            if expected is not None and len(rows) < expected:
+                cursor.execute(*query(exact=True))
+                rows = cursor.fetchall()
+    return _best_first(rows)
+
+
+def _vector_literal(query_vector: Sequence[float]) -> str:
+    return "[" + ",".join(f"{x:.7f}" for x in query_vector) + "]"
+
+
+def _best_first(rows: Iterable[Sequence]) -> list[tuple[int, int, float]]:
     # relaxed_order may return rows slightly out of order; rank by the exact similarity.
-    rows.sort(key=lambda row: row[2], reverse=True)
-    return [(chunk_id, document_id, float(similarity)) for chunk_id, document_id, similarity in rows]
+    ranked = sorted(rows, key=lambda row: row[2], reverse=True)
+    return [(chunk_id, document_id, float(similarity)) for chunk_id, document_id, similarity in ranked]
 
 
-def _vector_candidates(query_vector: Sequence[float], where: str, params: list, limit: int) -> _Candidates:
+def vector_candidates_and_preferred(
+    query_vector: Sequence[float], *, where: str, params: list, categories: Sequence[str], limit: int
+) -> tuple[list[tuple[int, int, float]], list[tuple[int, int, float]]]:
+    """``vector_candidates`` for the filter, and for its chunks in ``categories``.
+
+    When the filter is small enough for the exact scan, so is its subset, and one statement ranks
+    both from one pass over the rows (their distances computed once); else each is searched alone.
+    """
+    preferred_where = f"{where} AND d.category = ANY(%s)"
+    preferred_params = [*params, list(categories)]
+    if filtered_chunk_count(where, params) > EXACT_SCAN_MAX_ROWS:
+        return (
+            vector_candidates(query_vector, where=where, params=params, limit=limit),
+            vector_candidates(query_vector, where=preferred_where, params=preferred_params, limit=limit),
+        )
+    sql = f"""
+        WITH filtered AS MATERIALIZED (
+            SELECT c.id, c.document_id, d.category, c.embedding <=> %s::vector AS distance
+            FROM knowledge_chunk c JOIN knowledge_document d ON d.id = c.document_id
+            WHERE {where}
+        )
+        (SELECT false, id, document_id, 1 - distance FROM filtered ORDER BY distance LIMIT %s)
+        UNION ALL
+        (SELECT true, id, document_id, 1 - distance FROM filtered WHERE category = ANY(%s)
+         ORDER BY distance LIMIT %s)
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [_vector_literal(query_vector), *params, limit, list(categories), limit])
+        rows = cursor.fetchall()
+    return (
+        _best_first(row[1:] for row in rows if not row[0]),
+        _best_first(row[1:] for row in rows if row[0]),
+    )
+
+
+def _as_candidates(rows: list[tuple[int, int, float]]) -> _Candidates:
     candidates = _Candidates()
-    rows = vector_candidates(query_vector, where=where, params=params, limit=limit)
     for rank, (chunk_id, document_id, similarity) in enumerate(rows, start=1):
         candidates.ranks[chunk_id] = rank
         candidates.similarity[chunk_id] = similarity
@@ -345,11 +393,13 @@ def _rank(
     vector = text = preferred = _Candidates()
     if mode in ("hybrid", "vector"):
         query_vector = query_vector or embed_query(query)
-        vector = _vector_candidates(query_vector, where, params, limit)
         if mode == "hybrid" and prefer_categories:
-            preferred = _vector_candidates(
-                query_vector, f"{where} AND d.category = ANY(%s)", [*params, list(prefer_categories)], limit
+            rows, preferred_rows = vector_candidates_and_preferred(
+                query_vector, where=where, params=params, categories=prefer_categories, limit=limit
             )
+            vector, preferred = _as_candidates(rows), _as_candidates(preferred_rows)
+        else:
+            vector = _as_candidates(vector_candidates(query_vector, where=where, params=params, limit=limit))
     if mode in ("hybrid", "text"):
         text = _text_candidates(query, where, params, limit, language)
 

@@ -198,15 +198,20 @@ def quote_price(
     billing: Billing = "annual",
     segment: str | None = None,
     price_book: PriceBook | None = None,
+    active_digest: str | None = None,
 ) -> Quote:
-    """Price ``seats`` of ``plan`` from ``price_book`` (default: the active one, read fresh).
+    """Price ``seats`` of ``plan`` from ``price_book`` (default: the active one, read fresh, or as of
+    ``active_digest`` when the caller has just read the active book's digest).
 
     Raises ``UnknownPlan``, ``InvalidSeatCount``, ``QuoteNeedsSales`` (custom-pricing plan or more
     seats than the plan is quoted for) or ``NoActivePriceBook``, all ``QuoteError``s. A ``billing``
     other than annual/monthly or a ``segment`` other than nonprofit/education is a caller bug
     (``ValueError``); a segment the book has no discount for is quoted at the regular price.
     """
-    book = price_book_refetch(price_book) if price_book is not None else price_book_get_active()
+    if price_book is not None:
+        book = price_book_refetch(price_book)
+    else:
+        book = price_book_get_active(digest=active_digest)
     return _quote(book, plan=plan, seats=seats, billing=billing, segment=segment)
 
 

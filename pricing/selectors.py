@@ -1,7 +1,15 @@
-"""Reads of the price book: the active one, with everything a quote needs, and its plan names."""
+"""Reads of the price book: the active one, with everything a quote needs, and its plan names.
+
+The active book may be kept per process under its digest (a hash of the book's row and of every row
+of its plans, tiers and discounts, computed by Postgres), which any edit changes: a caller that read
+the digest this turn gets the book as of that digest without reading its four tables again.
+"""
 
 from __future__ import annotations
 
+from functools import cache
+
+from django.db import connection
 from django.db.models import Prefetch, QuerySet
 
 from pricing.exceptions import NoActivePriceBook
@@ -18,11 +26,48 @@ def price_book_with_rows(queryset: QuerySet[PriceBook] | None = None) -> QuerySe
     )
 
 
-def price_book_get_active() -> PriceBook:
-    """The active price book with its rows prefetched; raises ``NoActivePriceBook``."""
+# This process's copy of the active price book and the digest it was read at.
+_cached_active: tuple[str, PriceBook] | None = None
+
+
+@cache
+def active_price_book_digest_sql() -> str:
+    """A scalar subquery: the digest of the active price book and all its rows; NULL when none is active."""
+    book = PriceBook._meta.db_table
+
+    def rows(model: type[PlanPrice | VolumeDiscount | SegmentDiscount]) -> str:
+        return (
+            f"(SELECT string_agg(r::text, ',' ORDER BY r.id) FROM {model._meta.db_table} r "
+            "WHERE r.price_book_id = b.id)"
+        )
+
+    parts = ", ".join(["b::text", rows(PlanPrice), rows(VolumeDiscount), rows(SegmentDiscount)])
+    return f"(SELECT md5(concat_ws('|', {parts})) FROM {book} b WHERE b.is_active)"
+
+
+def active_price_book_digest() -> str | None:
+    """The active price book's digest (one query); None when no book is active."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {active_price_book_digest_sql()}")
+        return cursor.fetchone()[0]
+
+
+def price_book_get_active(*, digest: str | None = None) -> PriceBook:
+    """The active price book with its rows prefetched; raises ``NoActivePriceBook``.
+
+    ``digest`` is the active book's digest the caller has just read: when this process holds the book
+    as of that digest, it is returned without a query; else the book is read (four queries) and kept
+    if its digest, read again, is still the one given (no edit landed while it was read).
+    """
+    global _cached_active
+    cached = _cached_active
+    if digest is not None and cached is not None and cached[0] == digest:
+        return cached[1]
     price_book = price_book_with_rows(PriceBook.objects.filter(is_active=True)).first()
     if price_book is None:
         raise NoActivePriceBook("No price book is active.")
+    if digest is not None and active_price_book_digest() == digest:
+        _cached_active = (digest, price_book)
     return price_book
 
 
@@ -31,10 +76,15 @@ def price_book_refetch(price_book: PriceBook) -> PriceBook:
     return price_book_with_rows(PriceBook.objects.filter(pk=price_book.pk)).get()
 
 
-def active_plan_names() -> tuple[str, ...]:
-    """Names of the active price book's plans in display order; empty when no book is active."""
-    return tuple(
+def active_plan_names_query() -> QuerySet[PlanPrice, str]:
+    """Names of the active price book's plans in display order, as a query (callers may embed it)."""
+    return (
         PlanPrice.objects.filter(price_book__is_active=True)
         .order_by("sort_order", "name")
         .values_list("name", flat=True)
     )
+
+
+def active_plan_names() -> tuple[str, ...]:
+    """Names of the active price book's plans in display order; empty when no book is active."""
+    return tuple(active_plan_names_query())

@@ -21,12 +21,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
-from django.db.models import Count, Max
 
 from conversations.agent.entities import gazetteer_entities
+from conversations.agent.reference_data import IntentsVersion, intents_version
 from conversations.intents import intent_examples_sync
 from conversations.models import Intent, IntentExample
-from knowledge.embeddings import embed_query, embedding_model_name
+from knowledge.embeddings import embed_query
 from knowledge.languages import DEFAULT_LANGUAGE
 from knowledge.models import EMBEDDING_DIMENSIONS
 
@@ -131,11 +131,12 @@ class IntentPrediction:
 
 class IntentIndex:
     """The active intents' stored example embeddings and calibration, as of one version. Take it once
-    per turn (``intent_index()`` checks it is current with a query) and pass it along."""
+    per turn (``intent_index()`` checks it is current with a query, unless given the version the turn
+    read) and pass it along."""
 
     def __init__(
         self,
-        version: tuple,
+        version: IntentsVersion,
         names: list[str],
         labels: np.ndarray,
         matrix: np.ndarray,
@@ -156,19 +157,6 @@ class IntentIndex:
 
 _index: IntentIndex | None = None
 _index_lock = threading.Lock()
-
-
-def _intents_version() -> tuple:
-    """Changes whenever an intent or its stored examples change (one aggregate query)."""
-    intents = Intent.objects.filter(is_active=True).aggregate(count=Count("id"), latest=Max("updated_at"))
-    examples = IntentExample.objects.aggregate(count=Count("id"), latest=Max("id"))
-    return (
-        intents["count"],
-        intents["latest"],
-        examples["count"],
-        examples["latest"],
-        embedding_model_name(),
-    )
 
 
 def _label_scores(similarities: np.ndarray, labels: np.ndarray, label_count: int) -> np.ndarray:
@@ -253,16 +241,20 @@ def _stored_examples(model: str) -> list[tuple[str, list[float], bool, str]]:
     return list(rows)
 
 
-def intent_index() -> IntentIndex:
-    """The stored example embeddings, reloaded when staff edit an intent (or the model changes)."""
+def intent_index(version: IntentsVersion | None = None) -> IntentIndex:
+    """The stored example embeddings, reloaded when staff edit an intent (or the model changes).
+
+    ``version`` is the intents' version the caller has just read (``reference_data``); without it,
+    it is read here (one query).
+    """
     global _index
-    version = _intents_version()
+    version = version or intents_version()
     if _index is not None and _index.version == version:
         return _index
     with _index_lock:
         if _index is not None and _index.version == version:
             return _index
-        rows = _stored_examples(version[-1])
+        rows = _stored_examples(version.model)
         names = sorted({row[0] for row in rows})
         label_of = {name: label for label, name in enumerate(names)}
         matrix = (
@@ -279,7 +271,7 @@ def intent_index() -> IntentIndex:
                 *leave_one_out_margins(matrix, label_array, is_example, len(names), languages)
             )
         # The version is read again: the lazy sync above may have added rows.
-        _index = IntentIndex(_intents_version(), names, label_array, matrix, calibration, languages)
+        _index = IntentIndex(intents_version(), names, label_array, matrix, calibration, languages)
         return _index
 
 

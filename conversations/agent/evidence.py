@@ -25,6 +25,7 @@ from conversations.agent.entities import ANAPHORA_RE, named_things
 from conversations.agent.policy import COMPLAINT, IntentPolicy
 from conversations.agent.questions import main_question, split_questions
 from conversations.agent.quoting import QuoteEvidence, quote_for
+from conversations.agent.reference_data import ReferenceData
 from conversations.agent.risks import Risk, detect_risks
 from conversations.agent.tone import Tone, read_tone
 from conversations.agent.tools import lookup_prospect, search_knowledge_base
@@ -215,8 +216,13 @@ def likely_intents(prediction: IntentPrediction, tone: Tone) -> list[str]:
     return list(dict.fromkeys(intent for intent in intents if intent))
 
 
-def gather_evidence(turn: TurnInput, *, crm: CRMClient, policies: dict[str, IntentPolicy]) -> Evidence:
-    """Read the message, look the prospect up and search the knowledge base, once per turn."""
+def gather_evidence(
+    turn: TurnInput, *, crm: CRMClient, policies: dict[str, IntentPolicy], reference: ReferenceData
+) -> Evidence:
+    """Read the message, look the prospect up and search the knowledge base, once per turn.
+
+    ``reference`` is what the turn read of the intents and the price book (their version, plan names).
+    """
     reasoning: list[str] = []
     tool_log: list[ToolCall] = []
     earlier = earlier_prospect_messages(turn)
@@ -227,7 +233,7 @@ def gather_evidence(turn: TurnInput, *, crm: CRMClient, policies: dict[str, Inte
     for risk in risks:
         reasoning.append(f"Risky request: {risk.reason}.")
 
-    index = intent_index()  # once per turn: checking that it is current costs a query
+    index = intent_index(reference.intents_version)  # once per turn, current as of that version
     message_vector = embed_query(turn.message)
     # In a long message, greetings and context dilute the whole text's embedding.
     lead = main_question(turn.message) if len(turn.message.split()) > FOCUS_MIN_WORDS else ""
@@ -266,7 +272,9 @@ def gather_evidence(turn: TurnInput, *, crm: CRMClient, policies: dict[str, Inte
         if question.unknown_terms:
             reasoning.append(f"The knowledge base never mentions {', '.join(question.unknown_terms)}.")
 
-    quote, quote_call = quote_for(turn)
+    quote, quote_call = quote_for(
+        turn, plan_names=reference.plan_names, price_book_digest=reference.price_book_digest
+    )
     if quote_call is not None:
         tool_log.append(quote_call)
     if quote is not None and (quote.quote or quote.needs_sales or quote.error):

@@ -18,6 +18,7 @@ from conversations.agent.grounding import enforce_grounding
 from conversations.agent.local_brain import LocalBrain
 from conversations.agent.model_brain import ModelBrain, ModelBrainFailed, estimated_cost, model_configured
 from conversations.agent.policy import IntentPolicy, TurnFacts, decide, intent_policies
+from conversations.agent.reference_data import reference_data
 from conversations.agent.types import ToolCall, TurnInput, TurnResult
 from crm.client import CRMClient, get_crm_client
 
@@ -61,8 +62,11 @@ def run_turn(turn: TurnInput, *, brain: str | None = None, crm: CRMClient | None
     requested = brain or settings.AGENT_BRAIN
     if requested not in BRAINS:
         raise UnknownBrain(f"unknown brain {requested!r}; expected one of {', '.join(BRAINS)}")
-    policies = intent_policies()
-    evidence = gather_evidence(turn, crm=crm or get_crm_client(), policies=policies)
+    # One query for what staff may have edited since the last turn; the rest comes from caches
+    # that this tells whether they are current.
+    reference = reference_data()
+    policies = intent_policies(reference.intents_version)
+    evidence = gather_evidence(turn, crm=crm or get_crm_client(), policies=policies, reference=reference)
     judgement, fallback_reason = _judge(requested, turn, evidence, policies)
     facts = TurnFacts(
         intent=judgement.intent,

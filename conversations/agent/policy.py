@@ -11,7 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.db.models.expressions import RawSQL
 
+from conversations.agent.reference_data import IntentsVersion, policies_digest_sql
 from conversations.agent.types import NextStep
 from conversations.models import INTENT_POLICY_FIELDS, Action, Intent
 from crm.client import ProspectRecord
@@ -61,16 +63,42 @@ class IntentPolicy:
 UNKNOWN_INTENT_POLICY = IntentPolicy(name="", primary_action=Action.FLAG_FOR_HUMAN_REVIEW)
 
 
-def intent_policies() -> dict[str, IntentPolicy]:
-    """Every active intent's policy, by name (one query)."""
-    rows = Intent.objects.filter(is_active=True).values("name", *INTENT_POLICY_FIELDS)
-    policies = {}
+# This process's last read policies and the digest of exactly those rows.
+_cached_policies: tuple[str, dict[str, IntentPolicy]] | None = None
+
+
+def _read_policies() -> tuple[str, dict[str, IntentPolicy]]:
+    """The active intents' policies and their digest, read in one statement (so they agree)."""
+    rows = (
+        Intent.objects.filter(is_active=True)
+        .annotate(digest=RawSQL(policies_digest_sql(), ()))
+        .values("name", "digest", *INTENT_POLICY_FIELDS)
+    )
+    digest, policies = "", {}
     for row in rows:
+        digest = row.pop("digest")
         row["knowledge_categories"] = tuple(row["knowledge_categories"] or ())
         row["standing_queries"] = dict(row["standing_queries"] or {})
         row["reply_frames"] = dict(row["reply_frames"] or {})
         policies[row["name"]] = IntentPolicy(**row)
-    return policies
+    return digest, policies
+
+
+def intent_policies(version: IntentsVersion | None = None) -> dict[str, IntentPolicy]:
+    """Every active intent's policy, by name.
+
+    ``version`` is the intents' version the caller has just read (``reference_data``): when this
+    process last read the policies that version's digest stands for, they are reused; else they are
+    read (one query) and kept under the digest read with them. Without ``version`` they are read.
+    """
+    global _cached_policies
+    cached = _cached_policies
+    if version is not None and cached is not None and cached[0] == version.policies:
+        return dict(cached[1])
+    digest, policies = _read_policies()
+    if digest:
+        _cached_policies = (digest, policies)
+    return dict(policies)
 
 
 @dataclass

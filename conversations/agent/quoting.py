@@ -9,6 +9,7 @@ evidence, so the grounding guard accepts them although no knowledge-base chunk h
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from time import perf_counter
@@ -66,8 +67,12 @@ def run_quote_tool(
     billing: str = "annual",
     segment: str | None = None,
     requested_by: str = "pipeline",
+    price_book_digest: str | None = None,
 ) -> tuple[Quote | None, QuoteError | None, ToolCall]:
-    """Call ``quote_price`` and log the call with its input and output; errors are returned, not raised."""
+    """Call ``quote_price`` and log the call with its input and output; errors are returned, not raised.
+
+    ``price_book_digest``: the active price book's digest as this turn read it (its book may be cached).
+    """
     started = perf_counter()
     tool_input: dict[str, object] = {"plan": plan, "seats": seats, "billing": billing, "segment": segment}
     if requested_by != "pipeline":
@@ -75,7 +80,13 @@ def run_quote_tool(
     try:
         if billing not in BILLINGS:
             raise ValueError(f"billing must be one of {', '.join(BILLINGS)}")
-        quote = quote_price(plan=plan, seats=seats, billing=cast(Billing, billing), segment=segment)
+        quote = quote_price(
+            plan=plan,
+            seats=seats,
+            billing=cast(Billing, billing),
+            segment=segment,
+            active_digest=price_book_digest,
+        )
     except (QuoteError, ValueError) as exc:
         error = exc if isinstance(exc, QuoteError) else QuoteError(str(exc))
         ok = isinstance(exc, QuoteNeedsSales)  # a correct answer: this one is for sales
@@ -85,16 +96,28 @@ def run_quote_tool(
     return quote, None, call
 
 
-def quote_for(turn: TurnInput) -> tuple[QuoteEvidence | None, ToolCall | None]:
-    """The quote the message asks for, if it asks for one (the tool runs once plan and seats are known)."""
-    request = read_quote_request(turn.message, context=[item.content for item in turn.history])
+def quote_for(
+    turn: TurnInput, *, plan_names: Sequence[str] | None = None, price_book_digest: str | None = None
+) -> tuple[QuoteEvidence | None, ToolCall | None]:
+    """The quote the message asks for, if it asks for one (the tool runs once plan and seats are known).
+
+    ``plan_names`` and ``price_book_digest`` are the active price book's, when the caller has read
+    them; else the names are read here and the book is read fresh.
+    """
+    request = read_quote_request(
+        turn.message, context=[item.content for item in turn.history], plan_names=plan_names
+    )
     if request is None:
         return None, None
     evidence = QuoteEvidence(request)
     if request.plan is None or request.seats is None:
         return evidence, None
     quote, error, call = run_quote_tool(
-        plan=request.plan, seats=request.seats, billing=request.billing, segment=request.segment
+        plan=request.plan,
+        seats=request.seats,
+        billing=request.billing,
+        segment=request.segment,
+        price_book_digest=price_book_digest,
     )
     evidence.quote = quote
     if isinstance(error, QuoteNeedsSales):

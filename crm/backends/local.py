@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from crm.cache import invalidate_prospect_cache, invalidate_prospect_cache_on_commit
@@ -64,13 +64,18 @@ class LocalCRMClient:
     def log_interaction(
         self, *, external_id: str, kind: str, summary: str, conversation_id: int | None = None
     ) -> None:
-        prospect = Prospect.objects.filter(external_id=external_id).first()
-        if prospect is None:
-            return
-        Interaction.objects.create(
-            prospect=prospect, conversation_id=conversation_id, kind=kind, summary=summary[:2000]
-        )
-        Prospect.objects.filter(pk=prospect.pk).update(last_contacted_at=timezone.now())
+        # One statement where a read and two writes were (it runs after every turn): stamp the
+        # prospect and add the interaction together; an unknown prospect gets neither.
+        now = timezone.now()
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"WITH prospect AS (UPDATE {Prospect._meta.db_table} SET last_contacted_at = %s "
+                "WHERE external_id = %s RETURNING id) "
+                f"INSERT INTO {Interaction._meta.db_table} "
+                "(prospect_id, conversation_id, kind, summary, created_at) "
+                "SELECT id, %s, %s, %s, %s FROM prospect",
+                [now, external_id, conversation_id, kind, summary[:2000], now],
+            )
         invalidate_prospect_cache(external_id)
 
     def find_contact(self, *, prospect_id: str = "", email: str = "") -> Contact | None:

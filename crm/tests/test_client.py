@@ -81,6 +81,26 @@ def test_log_interaction_records_it_and_refreshes_the_cached_record(prospect):
     assert known_prospect(client, "prospect_t01").last_contacted_at is not None
 
 
+def test_log_interaction_is_one_statement_that_stamps_the_prospect_with_the_interaction_time(
+    prospect, django_assert_num_queries
+):
+    # When the local backend logs an interaction (it does after every turn with a known prospect)
+    with django_assert_num_queries(1):
+        LocalCRMClient().log_interaction(
+            external_id="prospect_t01", kind="agent_reply", summary="x" * 2500, conversation_id=None
+        )
+
+    # Then the interaction is stored, truncated, and the prospect was last contacted when it happened
+    interaction = Interaction.objects.get(prospect=prospect)
+    assert (interaction.kind, len(interaction.summary), interaction.conversation_id) == (
+        "agent_reply",
+        2000,
+        None,
+    )
+    prospect.refresh_from_db()
+    assert prospect.last_contacted_at == interaction.created_at
+
+
 def test_log_interaction_for_unknown_prospect_is_ignored():
     get_crm_client().log_interaction(external_id="prospect_nope", kind="inbound_message", summary="x")
     assert not Interaction.objects.exists()

@@ -6,6 +6,7 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from knowledge import search
+from knowledge.embeddings import embed_query
 from knowledge.models import Document
 from knowledge.search import bump_search_version, search_knowledge, text_search_query
 from knowledge.services import document_upsert
@@ -145,6 +146,63 @@ def test_vector_query_plan_uses_the_hnsw_index(corpus, monkeypatch):
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "Index Scan using chunk_embedding_hnsw" in plan
     assert results[0].document_slug == "zx-bicycles"
+
+
+def test_the_exact_scan_runs_one_statement_outside_any_transaction(corpus, monkeypatch):
+    # Given a knowledge base small enough for the exact scan (the row count is cached)
+    monkeypatch.setattr(search, "EXACT_SCAN_MAX_ROWS", 10_000)
+    search_knowledge("bicycle tyre pressure", k=3, mode="vector", use_cache=False)
+
+    # When the vector search runs again
+    with CaptureQueriesContext(connection) as captured:
+        results = search_knowledge("bicycle tyre pressure", k=3, mode="vector", use_cache=False)
+
+    # Then it is the nearest-chunk statement and the hydration, with no savepoint (no transaction
+    # of its own, so no BEGIN and COMMIT outside tests) and no HNSW settings
+    statements = [q["sql"] for q in captured.captured_queries]
+    assert len(statements) == 2, statements
+    assert "MATERIALIZED" in statements[0]
+    assert not any("SAVEPOINT" in sql or "hnsw." in sql for sql in statements)
+    assert results[0].document_slug == "zx-bicycles"
+
+
+def test_preferred_categories_are_ranked_by_the_same_statement_as_the_whole_filter(corpus):
+    # Given a query vector and a filter small enough for the exact scan, searched once to cache its size
+    vector = embed_query("how often should I water my cactus")
+    where, params = search._filter_sql(None, None, None, "en")
+    search.filtered_chunk_count(where, params)
+
+    # When both rankings are asked for
+    with CaptureQueriesContext(connection) as captured:
+        both, preferred = search.vector_candidates_and_preferred(
+            vector, where=where, params=params, categories=["zoo"], limit=5
+        )
+
+    # Then one statement returned what the two searches it replaces return, row for row
+    assert len(captured.captured_queries) == 1
+    assert both == search.vector_candidates(vector, where=where, params=params, limit=5)
+    assert preferred == search.vector_candidates(
+        vector, where=f"{where} AND d.category = ANY(%s)", params=[*params, ["zoo"]], limit=5
+    )
+    assert [chunk_id for chunk_id, _, _ in preferred][:1] == [both[0][0]]
+    assert len(preferred) == 4  # the zoo documents' four chunks, nearest first
+
+
+def test_the_hnsw_scan_sets_its_settings_inside_a_transaction(corpus, monkeypatch):
+    # Given a corpus too big for the exact scan (the demo base is small, so lower the threshold)
+    monkeypatch.setattr(search, "EXACT_SCAN_MAX_ROWS", 0)
+
+    # When the vector search runs
+    with CaptureQueriesContext(connection) as captured:
+        search_knowledge("bicycle tyre pressure", k=3, mode="vector", use_cache=False)
+
+    # Then the transaction-local settings and the index scan share a transaction (a savepoint here)
+    statements = [q["sql"] for q in captured.captured_queries]
+    opened = next(i for i, sql in enumerate(statements) if sql.startswith("SAVEPOINT"))
+    settings_at = next(i for i, sql in enumerate(statements) if "hnsw.ef_search" in sql)
+    released = next(i for i, sql in enumerate(statements) if sql.startswith("RELEASE SAVEPOINT"))
+    scan_at = next(i for i, sql in enumerate(statements) if "<=>" in sql)
+    assert opened < settings_at < scan_at < released
 
 
 @pytest.mark.parametrize("exact_scan_max_rows", [0, 10_000], ids=["hnsw-iterative", "exact-scan"])

@@ -1,0 +1,97 @@
+"""What every turn reads of the tables staff edit, in one round trip.
+
+Staff edits to intents (their policies and examples) and to the price book show on the next turn in
+every process, so each turn reads them; one statement reads the intents' version and the active
+price book's plan names and digest, where four queries did (and four more for a quote). The version
+decides whether a process's cached intent index and policies are current, the digest whether its
+copy of the price book is (``pricing/selectors.py``). The version's ``policies`` part is a digest of
+every active intent's id, name and policy, so any edit, rename, activation or deactivation changes
+it whatever the clocks of the processes that made it; the stored examples are versioned by their
+count and latest id (examples are added and deleted, never updated in place).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from typing import NamedTuple
+
+from django.db import connection
+
+from conversations.models import INTENT_POLICY_FIELDS, Intent, IntentExample
+from knowledge.embeddings import embedding_model_name
+from pricing.selectors import active_plan_names_query, active_price_book_digest_sql
+
+
+class IntentsVersion(NamedTuple):
+    """Changes whenever an active intent's policy or name, or the stored examples, change."""
+
+    policies: str  # the digest of the active intents' ids, names and policies
+    examples: int
+    latest_example: int | None
+    model: str  # the embedding model the examples are read for
+
+
+@dataclass(frozen=True)
+class ReferenceData:
+    """The intents' version and the active price book's plan names and digest, as one turn read them."""
+
+    intents_version: IntentsVersion
+    plan_names: tuple[str, ...]
+    price_book_digest: str | None  # None: no price book is active
+
+
+@cache
+def policies_digest_sql() -> str:
+    """A scalar subquery: the digest of every active intent's id, name and policy fields."""
+    column_of = {field.name: str(field.column) for field in Intent._meta.concrete_fields}
+    columns = ", ".join(
+        connection.ops.quote_name(column_of[name]) for name in ("id", "name", *INTENT_POLICY_FIELDS)
+    )
+    return (
+        f"(SELECT md5(coalesce(string_agg(row({columns})::text, ',' ORDER BY id), '')) "
+        f"FROM {Intent._meta.db_table} WHERE is_active)"
+    )
+
+
+def _examples_version_sql() -> str:
+    return f"(SELECT count(*) AS count, max(id) AS latest FROM {IntentExample._meta.db_table}) examples"
+
+
+@cache
+def _reference_data_sql() -> tuple[str, tuple]:
+    # Compiled once: the statement never changes, and compiling the ORM query costs more than running it.
+    plan_names_sql, params = active_plan_names_query().query.sql_with_params()
+    sql = (
+        f"SELECT ARRAY({plan_names_sql}), {active_price_book_digest_sql()}, {policies_digest_sql()}, "
+        f"examples.count, examples.latest FROM {_examples_version_sql()}"
+    )
+    return sql, tuple(params)
+
+
+def _version(digest: str, examples: int, latest: int | None) -> IntentsVersion:
+    return IntentsVersion(
+        policies=digest, examples=examples, latest_example=latest, model=embedding_model_name()
+    )
+
+
+def intents_version() -> IntentsVersion:
+    """The intents' version alone (one query)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {policies_digest_sql()}, examples.count, examples.latest FROM {_examples_version_sql()}"
+        )
+        return _version(*cursor.fetchone())
+
+
+def reference_data() -> ReferenceData:
+    """The intents' version and the active price book's plan names, in display order (one query)."""
+    sql, params = _reference_data_sql()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        plan_names, price_book_digest, digest, examples, latest = cursor.fetchone()
+    return ReferenceData(
+        intents_version=_version(digest, examples, latest),
+        plan_names=tuple(plan_names),
+        price_book_digest=price_book_digest,
+    )
