@@ -22,17 +22,11 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from knowledge.embeddings import embedding_model_name
+from knowledge.index_version import bump_search_version
 from knowledge.languages import DEFAULT_LANGUAGE
 from knowledge.models import EMBEDDING_DIMENSIONS
-from knowledge.search import (
-    CANDIDATES,
-    SearchMode,
-    bump_search_version,
-    filtered_chunk_count,
-    search_knowledge,
-    vector_candidates,
-    vector_search_sql,
-)
+from knowledge.search import CANDIDATES, SearchMode, search_knowledge
+from knowledge.vector_search import filtered_chunk_count, vector_candidates, vector_search_sql
 
 TABLES = ("knowledge_document", "knowledge_chunk")
 CHUNKS_PER_DOCUMENT = 10

@@ -10,9 +10,9 @@ from django.utils import timezone
 
 from knowledge.chunking import chunk_markdown
 from knowledge.embeddings import EmbeddingUnavailable, content_hash, embed_texts, embedding_model_name
+from knowledge.index_version import bump_search_version
 from knowledge.languages import DEFAULT_LANGUAGE, text_search_config
 from knowledge.models import Chunk, Document
-from knowledge.search import bump_search_version
 
 logger = logging.getLogger(__name__)
 

@@ -15,11 +15,11 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from apikeys.access import SYSTEM, Access, Scope
+from knowledge.index_version import bump_search_version
 from knowledge.indexing import document_content_hash
 from knowledge.ingestion import ParsedDocument, UnreadableDocument, iter_document_files, read_document_file
 from knowledge.languages import DEFAULT_LANGUAGE
 from knowledge.models import Document
-from knowledge.search import bump_search_version
 from knowledge.tasks import reindex_document_task
 
 EDITABLE_FIELDS = ("title", "category", "tags", "body", "source", "is_active", "language", "translation_of")

@@ -12,7 +12,7 @@ import threading
 
 from django.db import connection
 
-from knowledge.search import search_version
+from knowledge.index_version import search_version
 
 WORD_RE = re.compile(r"[^\W_]+", re.UNICODE)
 

@@ -7,9 +7,10 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 
 from knowledge import indexing
+from knowledge.index_version import bump_search_version
 from knowledge.indexing import documents_needing_reindex, reindex_document
 from knowledge.models import Chunk, Document
-from knowledge.search import bump_search_version, search_knowledge
+from knowledge.search import search_knowledge
 from knowledge.services import document_save, document_upsert
 
 pytestmark = pytest.mark.django_db

@@ -5,10 +5,11 @@ from django.core.cache import cache
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from knowledge import search
+from knowledge import search, vector_search
 from knowledge.embeddings import embed_query
+from knowledge.index_version import bump_search_version
 from knowledge.models import Document
-from knowledge.search import bump_search_version, search_knowledge, text_search_query
+from knowledge.search import search_knowledge, text_search_query
 from knowledge.services import document_upsert
 
 pytestmark = pytest.mark.django_db
@@ -126,7 +127,7 @@ def test_search_api_rejects_bad_parameters(api_client, params):
 
 def test_vector_query_plan_uses_the_hnsw_index(corpus, monkeypatch):
     # Given a corpus too big for the exact scan (the demo base is small, so lower the threshold)
-    monkeypatch.setattr(search, "EXACT_SCAN_MAX_ROWS", 0)
+    monkeypatch.setattr(vector_search, "EXACT_SCAN_MAX_ROWS", 0)
 
     # When search runs unfiltered, capturing the exact SQL it sends
     with CaptureQueriesContext(connection) as captured:
@@ -150,7 +151,7 @@ def test_vector_query_plan_uses_the_hnsw_index(corpus, monkeypatch):
 
 def test_the_exact_scan_runs_one_statement_outside_any_transaction(corpus, monkeypatch):
     # Given a knowledge base small enough for the exact scan (the row count is cached)
-    monkeypatch.setattr(search, "EXACT_SCAN_MAX_ROWS", 10_000)
+    monkeypatch.setattr(vector_search, "EXACT_SCAN_MAX_ROWS", 10_000)
     search_knowledge("bicycle tyre pressure", k=3, mode="vector", use_cache=False)
 
     # When the vector search runs again
@@ -170,18 +171,18 @@ def test_preferred_categories_are_ranked_by_the_same_statement_as_the_whole_filt
     # Given a query vector and a filter small enough for the exact scan, searched once to cache its size
     vector = embed_query("how often should I water my cactus")
     where, params = search._filter_sql(None, None, None, "en")
-    search.filtered_chunk_count(where, params)
+    vector_search.filtered_chunk_count(where, params)
 
     # When both rankings are asked for
     with CaptureQueriesContext(connection) as captured:
-        both, preferred = search.vector_candidates_and_preferred(
+        both, preferred = vector_search.vector_candidates_and_preferred(
             vector, where=where, params=params, categories=["zoo"], limit=5
         )
 
     # Then one statement returned what the two searches it replaces return, row for row
     assert len(captured.captured_queries) == 1
-    assert both == search.vector_candidates(vector, where=where, params=params, limit=5)
-    assert preferred == search.vector_candidates(
+    assert both == vector_search.vector_candidates(vector, where=where, params=params, limit=5)
+    assert preferred == vector_search.vector_candidates(
         vector, where=f"{where} AND d.category = ANY(%s)", params=[*params, ["zoo"]], limit=5
     )
     assert [chunk_id for chunk_id, _, _ in preferred][:1] == [both[0][0]]
@@ -190,7 +191,7 @@ def test_preferred_categories_are_ranked_by_the_same_statement_as_the_whole_filt
 
 def test_the_hnsw_scan_sets_its_settings_inside_a_transaction(corpus, monkeypatch):
     # Given a corpus too big for the exact scan (the demo base is small, so lower the threshold)
-    monkeypatch.setattr(search, "EXACT_SCAN_MAX_ROWS", 0)
+    monkeypatch.setattr(vector_search, "EXACT_SCAN_MAX_ROWS", 0)
 
     # When the vector search runs
     with CaptureQueriesContext(connection) as captured:
@@ -208,7 +209,7 @@ def test_the_hnsw_scan_sets_its_settings_inside_a_transaction(corpus, monkeypatc
 @pytest.mark.parametrize("exact_scan_max_rows", [0, 10_000], ids=["hnsw-iterative", "exact-scan"])
 def test_selective_filter_still_returns_k_results(corpus, monkeypatch, exact_scan_max_rows):
     # Given a filter that keeps 2 of the chunks in the test database (demo data included)
-    monkeypatch.setattr(search, "EXACT_SCAN_MAX_ROWS", exact_scan_max_rows)
+    monkeypatch.setattr(vector_search, "EXACT_SCAN_MAX_ROWS", exact_scan_max_rows)
 
     # When searching for something far from those chunks, with either vector strategy
     results = search_knowledge(
