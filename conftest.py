@@ -29,7 +29,7 @@ from apikeys.services import api_key_create
 from conversations.agent import model_client
 from salesagent.celery import app as celery_app
 from salesagent.fake_openai import FakeOpenAI
-from salesagent.testing import free_port, start_celery_worker, wait_for_worker, wait_until
+from salesagent.testing import free_port, start_celery_worker, stop_process, wait_for_worker, wait_until
 from salesagent.tests.demo_database import DEMO_SNAPSHOT, DemoSnapshot
 
 pytest_plugins = ["salesagent.tests.browser"]
@@ -173,12 +173,7 @@ def celery_worker(celery_broker, tmp_path) -> Iterator[subprocess.Popen]:
         wait_for_worker(process, log)
         yield process
     finally:
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        stop_process(process)
 
 
 @pytest.fixture

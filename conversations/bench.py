@@ -27,7 +27,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from salesagent.testing import free_port
+from salesagent.testing import free_port, stop_process
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 READY_TIMEOUT_SECONDS = 120
@@ -179,11 +179,7 @@ def gunicorn_server(
                 time.sleep(0.5)
             yield base, process
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
+            stop_process(process, timeout=30)
 
 
 def post_turn(base: str, token: str, message: str, prospect_id: str) -> float:

@@ -240,3 +240,18 @@ def test_a_bad_key_is_a_field_error(api_client, key):
     assert response.status_code == 400
     assert "Idempotency-Key" in response.json()
     assert _counts() == (0, 0, 0)
+
+
+def test_every_attempt_at_a_turn_request_is_counted(api_client, database_fails_once):
+    # Given a turn whose first answer failed after its message was stored
+    assert _post(api_client).status_code == 503
+    assert TurnRequest.objects.get().attempts == 1
+
+    # When the client retries with the same key
+    retry = _post(api_client)
+
+    # Then the retry answered the stored message, and the row counts both attempts
+    assert retry.status_code == 200
+    row = TurnRequest.objects.get()
+    assert row.attempts == 2
+    assert row.analysis_id == retry.json()["analysis_id"]

@@ -4,11 +4,10 @@ open, and every attempt counted by the statement that claims the row."""
 from __future__ import annotations
 
 import pytest
-from django.db import OperationalError, connection
+from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from conversations import services
-from conversations.models import AnalysisResult, TurnRequest
+from conversations.models import AnalysisResult
 
 BODY = {"current_prospect_message": "Can I pay in installments?", "prospect_id": "prospect_005"}
 
@@ -49,29 +48,3 @@ def test_outside_a_transaction_a_duplicate_key_replays_and_leaves_the_connection
     assert retry.json() == first.json()
     assert other.status_code == 200
     assert AnalysisResult.objects.count() == 2
-
-
-@pytest.mark.django_db
-def test_every_attempt_at_a_turn_request_is_counted(api_client, monkeypatch):
-    # Given a turn whose first answer fails after its message was stored
-    real_run_turn = services.run_turn
-    calls = {"count": 0}
-
-    def run_turn(*args, **kwargs):
-        calls["count"] += 1
-        if calls["count"] == 1:
-            raise OperationalError("server closed the connection unexpectedly")
-        return real_run_turn(*args, **kwargs)
-
-    monkeypatch.setattr(services, "run_turn", run_turn)
-    assert _post(api_client).status_code == 503
-    assert TurnRequest.objects.get().attempts == 1
-
-    # When the client retries with the same key
-    retry = _post(api_client)
-
-    # Then the retry answered the stored message, and the row counts both attempts
-    assert retry.status_code == 200
-    row = TurnRequest.objects.get()
-    assert row.attempts == 2
-    assert row.analysis_id == retry.json()["analysis_id"]

@@ -17,7 +17,7 @@ from crm.models import Interaction, Proposal, Prospect
 from crm.proposals import proposal_approve
 from crm.testing.fake_hubspot import FakeHubSpot
 from crm.tests.conftest import ID_PROPERTY
-from salesagent.testing import start_celery_worker, wait_for_worker
+from salesagent.testing import start_celery_worker, stop_process, wait_for_worker
 
 # The worker is another process: it sees only committed rows, so this test really commits.
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -41,11 +41,7 @@ def hubspot_worker(celery_broker, fake_hubspot, tmp_path) -> Iterator[subprocess
         wait_for_worker(process, log)
         yield process
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop_process(process)
 
 
 def _wait_until_applied(proposal: Proposal) -> Proposal:
