@@ -116,6 +116,9 @@ class LocalEmbeddingModel:
         # 0 is ONNX Runtime's default, one thread per core.
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
+        # With more than one thread, ONNX Runtime's workers would spin between runs, taking CPU from
+        # the process's other requests (as numpy's OpenBLAS did, settings.py).
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         options.execution_mode = onnxruntime.ExecutionMode.ORT_SEQUENTIAL
         options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
         self.session = onnxruntime.InferenceSession(
