@@ -123,13 +123,13 @@ def _record_failure(turn_request_id: int, exc: BaseException) -> None:
 
 def _answer(turn_request: TurnRequest, receive: Callable[[], Message], brain: str | None) -> StoredTurn:
     just_received = turn_request.message_id is None
-    if turn_request.message_id is not None:
-        message = Message.objects.select_related("conversation").get(pk=turn_request.message_id)
-    else:
+    if turn_request.message_id is None:
         message = receive()
         TurnRequest.objects.filter(pk=turn_request.pk).update(
             message=message, conversation_id=message.conversation_id, updated_at=timezone.now()
         )
+    else:
+        message = Message.objects.select_related("conversation").get(pk=turn_request.message_id)
 
     def link_answer(stored: StoredTurn) -> None:
         rows = TurnRequest.objects.filter(pk=turn_request.pk)
@@ -168,8 +168,8 @@ def turn_process_idempotent(
                 raise TurnInProgress(stored_key)
             current = _claim(turn_request.pk)
             if current is None:
-                answer = TurnRequest.objects.filter(pk=turn_request.pk).values_list("analysis_id", flat=True)
-                analysis_id = answer.first()
+                rows = TurnRequest.objects.filter(pk=turn_request.pk)
+                analysis_id = rows.values_list("analysis_id", flat=True).first()
                 if analysis_id is None:  # deleted: an implicit row whose turn was answered
                     continue
                 return AnalysisResult.objects.select_related("output").get(pk=analysis_id), True
