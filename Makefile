@@ -7,7 +7,7 @@ PORT ?= 8000
 # `make eval` runs every bundled dataset; DATASET=path-or-name runs only that one.
 DATASET ?=
 
-.PHONY: install services migrate demo run test test-llm llm-servers fuzz lint typecheck format eval worker redis bench bench-turns db-stop clean
+.PHONY: install services migrate demo run test test-llm llm-servers fuzz lint typecheck format eval worker redis bench bench-turns db db-stop clean
 
 $(VENV)/.installed: requirements.txt
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -121,8 +121,11 @@ bench-turns: migrate  ## turns/s and latency through gunicorn, unique messages (
 bench: migrate  ## knowledge search benchmark on a synthetic corpus in a scratch schema
 	$(PY) manage.py bench_search --chunks $${CHUNKS:-100000} --queries $${QUERIES:-200}
 
-db-stop:  ## stop the embedded PostgreSQL server
-	$(PY) -c "from pathlib import Path; from salesagent.embedded_db import stop_embedded_server; print('stopped' if stop_embedded_server(Path('var/pgdata').resolve()) else 'not running')"
+db: install  ## start the embedded PostgreSQL server (commands that need it start it themselves)
+	$(PY) -m salesagent.embedded_db start
+
+db-stop:  ## stop the embedded PostgreSQL server (it keeps running between commands until then)
+	@if [ -x $(PY) ]; then $(PY) -m salesagent.embedded_db stop; fi
 
 clean: db-stop
 	rm -rf var

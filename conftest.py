@@ -28,11 +28,18 @@ from apikeys.models import ApiKey
 from apikeys.services import api_key_create
 from conversations.agent import model_client
 from salesagent.celery import app as celery_app
+from salesagent.embedded_db import ensure_configured_server
 from salesagent.fake_openai import FakeOpenAI
 from salesagent.testing import free_port, start_celery_worker, stop_process, wait_for_worker, wait_until
 from salesagent.tests.demo_database import DEMO_SNAPSHOT, DemoSnapshot
 
 pytest_plugins = ["salesagent.tests.browser"]
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    # Settings start nothing; the test session starts the embedded database (when DATABASE_URL is unset)
+    # before pytest-django creates the test database in it.
+    ensure_configured_server()
 
 
 @pytest.fixture(scope="session")

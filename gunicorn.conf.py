@@ -44,6 +44,11 @@ worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
 
 def on_starting(server: Any) -> None:
     multiproc_dir_prepare()
+    # Once, in the master, before any worker serves: the embedded database when DATABASE_URL is unset.
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "salesagent.settings")
+    from salesagent.embedded_db import ensure_configured_server
+
+    ensure_configured_server()
 
 
 def child_exit(server: Any, worker: Any) -> None:

@@ -16,6 +16,11 @@ def main():
             "available on your PYTHONPATH environment variable? Did you "
             "forget to activate a virtual environment?"
         ) from exc
+    # Settings start nothing: the embedded database (when DATABASE_URL is unset) is started here, and
+    # only for commands that use it.
+    from salesagent.embedded_db import ensure_server_for_command
+
+    ensure_server_for_command(sys.argv)
     execute_from_command_line(sys.argv)
 
 

@@ -43,6 +43,10 @@ def _use_django_logging(**kwargs: Any) -> None:
 def _forget_earlier_runs(**kwargs: Any) -> None:
     # Before the worker imports its tasks (and their metrics): files of an earlier run would add up.
     multiproc_dir_prepare()
+    # The embedded database (when DATABASE_URL is unset), before the first task needs it.
+    from salesagent.embedded_db import ensure_configured_server
+
+    ensure_configured_server()
 
 
 @signals.worker_init.connect

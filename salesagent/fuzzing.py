@@ -19,7 +19,7 @@ from pathlib import Path
 
 import psycopg
 
-from salesagent.embedded_db import embedded_database_settings
+from salesagent.embedded_db import ensure_embedded_server
 from salesagent.testing import free_port
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -30,10 +30,7 @@ START_TIMEOUT = 300
 
 def fresh_database(data_dir: Path) -> None:
     """Drop the scratch database and copy it anew from the demo database."""
-    server = embedded_database_settings(data_dir, name=SOURCE_DATABASE)
-    with psycopg.connect(
-        host=server["HOST"], port=server["PORT"], user="postgres", dbname="postgres", autocommit=True
-    ) as conn:
+    with ensure_embedded_server(data_dir, database=SOURCE_DATABASE).connect() as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{FUZZ_DATABASE}" WITH (FORCE)')
         try:
             conn.execute(f'CREATE DATABASE "{FUZZ_DATABASE}" TEMPLATE "{SOURCE_DATABASE}"')

