@@ -22,8 +22,12 @@ from conversations.models import (
     AnalysisResult,
     Conversation,
     Intent,
+    ReaderModel,
+    TrainingExample,
     TurnRequest,
 )
+from conversations.reader.selectors import reader_quality
+from conversations.reader.services import training_examples_review
 from conversations.turn_display import conversation_timeline, turn_view, yes_no
 
 if TYPE_CHECKING:
@@ -277,9 +281,94 @@ class IntentAdmin(admin.ModelAdmin):
     search_fields = ("name", "description", "primary_action")
 
     def save_model(self, request: HttpRequest, obj: Intent, form: object, change: bool) -> None:
-        # Through the service, so the examples' stored embeddings follow the edit.
+        # Through the service, so the examples' stored embeddings follow the edit (and the reader retrains).
         intent_save(intent=obj)
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict | None = None):
+        # Which intents the trained reader confuses, next to the intents themselves.
+        return super().changelist_view(request, {**(extra_context or {}), "reader_quality": reader_quality()})
 
     @admin.display(description="examples")
     def example_count(self, obj: Intent) -> int:
         return len(obj.examples or [])
+
+
+@admin.register(TrainingExample)
+class TrainingExampleAdmin(admin.ModelAdmin):
+    """Out-of-scope messages and reviewers' corrections; candidates count once accepted (in bulk)."""
+
+    list_display = ("short_text", "kind", "intent", "language", "status", "source", "analysis", "created_at")
+    list_filter = ("status", "kind", "source", "language", "intent")
+    search_fields = ("text",)
+    list_select_related = ("intent", "analysis")
+    fields = ("text", "language", "kind", "intent", "status", "source", "analysis", "created_at")
+    readonly_fields = ("analysis", "created_at")
+    raw_id_fields = ("analysis",)
+    actions = ("accept", "reject")
+
+    @admin.display(description="text")
+    def short_text(self, obj: TrainingExample) -> str:
+        return obj.text if len(obj.text) <= 90 else obj.text[:87] + "..."
+
+    def save_model(self, request: HttpRequest, obj: TrainingExample, form: object, change: bool) -> None:
+        training_examples_review([obj], status=obj.status, saving=True)
+
+    @admin.action(description="Accept the selected examples (the reader retrains with them)")
+    def accept(self, request: HttpRequest, queryset: QuerySet[TrainingExample]) -> None:
+        changed = training_examples_review(list(queryset), status=TrainingExample.Status.ACCEPTED)
+        self.message_user(request, f"{changed} example(s) accepted; the reader retrains with them.")
+
+    @admin.action(description="Reject the selected examples")
+    def reject(self, request: HttpRequest, queryset: QuerySet[TrainingExample]) -> None:
+        changed = training_examples_review(list(queryset), status=TrainingExample.Status.REJECTED)
+        self.message_user(request, f"{changed} example(s) rejected.")
+
+
+@admin.register(ReaderModel)
+class ReaderModelAdmin(admin.ModelAdmin):
+    """Trained readers, newest first: what each learnt from and how it scored (read-only)."""
+
+    list_display = (
+        "version",
+        "is_active",
+        "accuracy",
+        "calibration_error",
+        "examples",
+        "training_seconds",
+        "created_at",
+    )
+    fields = (
+        "version",
+        "is_active",
+        "embedding_model",
+        "example_counts",
+        "training_seconds",
+        "created_at",
+        "metrics_text",
+    )
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: ReaderModel | None = None) -> bool:
+        return False
+
+    @admin.display(description="accuracy (cross-validated)")
+    def accuracy(self, obj: ReaderModel) -> object:
+        return obj.metrics.get("intent", {}).get("accuracy")
+
+    @admin.display(description="calibration error")
+    def calibration_error(self, obj: ReaderModel) -> object:
+        return obj.metrics.get("intent", {}).get("ece")
+
+    @admin.display(description="examples")
+    def examples(self, obj: ReaderModel) -> str:
+        counts = obj.example_counts
+        return f"{counts.get('in_scope', 0)} in scope, {counts.get('out_of_scope', 0)} out of scope"
+
+    @admin.display(description="metrics")
+    def metrics_text(self, obj: ReaderModel) -> str:
+        import json
+
+        return _pre(json.dumps(obj.metrics, indent=2))

@@ -20,14 +20,34 @@ from salesagent.demo import DemoLoadReport
 DEMO_DIR = Path(__file__).resolve().parent / "demo"
 DEMO_FILE = DEMO_DIR / "intents.json"
 EXAMPLES_DIR = DEMO_DIR / "intent_examples"
+# Company-neutral examples of every default intent in five languages, and out-of-scope messages
+# (what people write to other businesses): the reader learns from them for any company.
+TAXONOMY_DIR = Path(__file__).resolve().parent / "taxonomy"
+NEUTRAL_EXAMPLES_FILE = TAXONOMY_DIR / "neutral_examples.json"
+OUT_OF_SCOPE_FILE = TAXONOMY_DIR / "out_of_scope.json"
+
+
+def neutral_examples() -> dict[str, list[str]]:
+    """Per default intent, its company-neutral examples (every language, English first)."""
+    by_intent = json.loads(NEUTRAL_EXAMPLES_FILE.read_text(encoding="utf-8"))
+    return {
+        name: [text for texts in by_language.values() for text in texts]
+        for name, by_language in by_intent.items()
+    }
+
+
+def out_of_scope_examples() -> list[dict[str, str]]:
+    return list(json.loads(OUT_OF_SCOPE_FILE.read_text(encoding="utf-8"))["examples"])
 
 
 def demo_intent_rows() -> list[dict[str, Any]]:
-    """The demo intents, each with its English examples followed by those in other languages."""
+    """The demo intents, each with its English examples followed by those in other languages, then the
+    company-neutral ones."""
     rows = json.loads(DEMO_FILE.read_text(encoding="utf-8"))
     translated = [
         json.loads(path.read_text(encoding="utf-8")) for path in sorted(EXAMPLES_DIR.glob("*.json"))
     ]
+    translated.append(neutral_examples())
     for row in rows:
         examples = [*row.get("examples", [])]
         for by_intent in translated:
@@ -52,11 +72,11 @@ def load_demo_intents(*, reset: bool = False) -> DemoLoadReport:
         intent = Intent.objects.select_for_update().filter(name=row["name"]).first()
         differs = intent is not None and any(getattr(intent, k) != v for k, v in fields.items())
         if intent is None:
-            intent_save(intent=Intent(name=row["name"], **fields))
+            intent_save(intent=Intent(name=row["name"], **fields), retrain=False)
         elif differs and reset:
             for key, value in fields.items():
                 setattr(intent, key, value)
-            intent_save(intent=intent)
+            intent_save(intent=intent, retrain=False)
         else:
             # Left alone, but its stored example embeddings must match it (rows written before
             # they were stored, or another embedding model): derived data, no edit is lost.

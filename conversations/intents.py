@@ -71,9 +71,20 @@ def intent_examples_sync(*, intent: Intent) -> int:
     return len(missing)
 
 
+def reader_retrain_later() -> None:
+    """Retrain the reader once the current transaction commits (in a worker when a broker is set)."""
+    from conversations.tasks import train_reader_task
+
+    transaction.on_commit(lambda: train_reader_task.delay())
+
+
 @transaction.atomic
-def intent_save(*, intent: Intent) -> Intent:
-    """Save a new or edited intent and re-embed what changed in its examples."""
+def intent_save(*, intent: Intent, retrain: bool = True) -> Intent:
+    """Save a new or edited intent, re-embed what changed in its examples and (after commit) retrain
+    the reader, which does nothing when its training data did not change. A bulk load passes
+    ``retrain=False`` and trains once at the end."""
     intent.save()
     intent_examples_sync(intent=intent)
+    if retrain:
+        reader_retrain_later()
     return intent

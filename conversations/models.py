@@ -176,6 +176,87 @@ class IntentExample(models.Model):
         return f"{self.intent.name}: {self.text[:60]}"
 
 
+class TrainingExample(models.Model):
+    """A message the reader learns from besides the intents' own examples.
+
+    Out-of-scope messages (what people write to other businesses or the wrong inbox) teach it what this
+    company does not answer; reviewers' corrections arrive as candidates with the turn they came from,
+    and count once staff accept them. The embedding is stored so training never re-embeds a text.
+    """
+
+    class Kind(models.TextChoices):
+        INTENT = "intent", "An example of an intent"
+        OUT_OF_SCOPE = "out_of_scope", "Out of scope (not about what this company sells or supports)"
+
+    class Status(models.TextChoices):
+        CANDIDATE = "candidate", "Candidate (not used until accepted)"
+        ACCEPTED = "accepted", "Accepted (used in training)"
+        REJECTED = "rejected", "Rejected"
+
+    class Source(models.TextChoices):
+        SEED = "seed", "Bundled with the product"
+        STAFF = "staff", "Written by staff"
+        REVIEW = "review", "From a reviewed turn"
+
+    text = models.TextField()
+    text_hash = models.CharField(max_length=64)
+    language = models.CharField(max_length=8, default="en")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    intent = models.ForeignKey(
+        Intent, null=True, blank=True, on_delete=models.CASCADE, related_name="training_examples"
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACCEPTED)
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.STAFF)
+    # Provenance of a reviewer's correction: the turn whose message this is.
+    analysis = models.ForeignKey(
+        "AnalysisResult", null=True, blank=True, on_delete=models.SET_NULL, related_name="training_examples"
+    )
+    embedding = VectorField(dimensions=EMBEDDING_DIMENSIONS, null=True, blank=True)
+    embedding_model = models.CharField(max_length=100, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["text_hash", "kind", "intent"], name="training_example_unique"),
+            models.CheckConstraint(
+                condition=models.Q(kind="intent", intent__isnull=False)
+                | models.Q(kind="out_of_scope", intent__isnull=True),
+                name="training_example_intent_iff_intent_kind",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        label = self.intent.name if self.intent_id and self.intent else self.kind
+        return f"{label}: {self.text[:60]}"
+
+
+class ReaderModel(models.Model):
+    """A trained message reader: its weights, what it learnt from and how it scored when cross-validated.
+
+    ``artefact`` is a NumPy ``.npz`` archive read without pickle (``conversations/reader/artefact.py``).
+    The newest active row is the one every turn uses; each turn records its version.
+    """
+
+    version = models.PositiveIntegerField(unique=True)
+    is_active = models.BooleanField(default=True)
+    artefact = models.BinaryField()
+    # A digest of the training data and settings: an unchanged digest means retraining would change nothing.
+    training_digest = models.CharField(max_length=64)
+    embedding_model = models.CharField(max_length=100)
+    example_counts = models.JSONField(default=dict)
+    metrics = models.JSONField(default=dict)
+    training_seconds = models.FloatField(default=0.0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-version"]
+
+    def __str__(self) -> str:
+        return f"reader v{self.version}"
+
+
 class Conversation(models.Model):
     topic = models.CharField(max_length=200, blank=True)
     prospect = models.ForeignKey(
@@ -238,6 +319,8 @@ class AnalysisResult(models.Model):
     confidence = models.FloatField()
     brain = models.CharField(max_length=20)
     model_name = models.CharField(max_length=100, blank=True)
+    # The trained reader that read the message (ReaderModel.version); null when none was trained.
+    reader_version = models.PositiveIntegerField(null=True, blank=True)
     latency_ms = models.FloatField(default=0)
     prompt_tokens = models.PositiveIntegerField(default=0)
     completion_tokens = models.PositiveIntegerField(default=0)

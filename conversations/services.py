@@ -162,6 +162,7 @@ def _store(message: Message, result: TurnResult, turn: TurnInput) -> StoredTurn:
         confidence=result.confidence,
         brain=result.brain,
         model_name=result.model_name,
+        reader_version=result.reader_version,
         latency_ms=round(result.latency_ms, 2),
         prompt_tokens=result.prompt_tokens,
         completion_tokens=result.completion_tokens,

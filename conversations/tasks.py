@@ -18,3 +18,14 @@ def sweep_turn_requests_task() -> dict[str, object]:
         "freed": report.freed,
         "expired": report.expired,
     }
+
+
+@shared_task(autoretry_for=TRANSIENT_ERRORS, retry_backoff=True, retry_backoff_max=60, max_retries=3)
+def train_reader_task(force: bool = False) -> dict[str, object]:
+    """Retrain the message reader after its training data changed (a no-op when nothing did)."""
+    from conversations.reader.services import reader_train
+
+    outcome = reader_train(force=force)
+    if outcome is None:
+        return {"trained": False, "version": None}
+    return {"trained": outcome.trained, "version": outcome.reader.version}

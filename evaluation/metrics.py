@@ -37,6 +37,7 @@ METRIC_NAMES = (
     "reply_language_accuracy",
     "review_flag_recall",
     "review_flag_precision",
+    "review_flag_rate",
     "unflagged_failure_rate",
     "confidence_ece",
     "latency_p50_ms",
@@ -305,6 +306,12 @@ def review_flag_precision(pairs: Iterable[tuple[bool | None, bool]]) -> float | 
     return _mean_or_none(float(needs_review) for needs_review, flagged in labelled if flagged)
 
 
+def review_flag_rate(flags: Iterable[bool]) -> float | None:
+    """The share of turns flagged for a person's review: what a rep has to read (lower is better, as
+    long as ``unflagged_failure_rate`` stays low)."""
+    return _mean_or_none(float(flagged) for flagged in flags)
+
+
 def unflagged_failure_rate(cases: Sequence[CaseOutcome]) -> float | None:
     """Over all cases, the share that failed (see :attr:`CaseOutcome.failure_reasons`) without a
     ``FLAG_FOR_HUMAN_REVIEW`` (lower is better)."""
@@ -403,6 +410,7 @@ def summarize(
         ),
         "review_flag_recall": review_flag_recall((c.needs_review, c.flagged) for c in cases),
         "review_flag_precision": review_flag_precision((c.needs_review, c.flagged) for c in cases),
+        "review_flag_rate": review_flag_rate(c.flagged for c in cases),
         "unflagged_failure_rate": unflagged_failure_rate(cases),
         "confidence_ece": expected_calibration_error(
             [c.confidence for c in cases], [c.intent_correct and c.action_correct for c in cases]

@@ -1,7 +1,10 @@
-"""Intent classification by nearest neighbours over the intents' example utterances.
+"""Intent classification: the trained reader's calibrated probabilities, read in the conversation's context.
 
-Each intent's examples (and its description) are embedded once, when the intent is saved, and stored
-(``IntentExample``); every process loads the stored vectors, and a message is scored
+The active reader (``conversations/reader``), trained on the intents' examples, gives each intent a
+probability. Until a reader is trained (a fresh database), the classifier falls back to nearest
+neighbours over the examples: each intent's examples (and its description) are embedded once, when
+the intent is saved, and stored (``IntentExample``); every process loads the stored vectors, and a
+message is scored
 against every intent by the mean of its best matching examples. The winner's margin over the
 runner-up becomes a probability of being right through a logistic curve fitted, whenever the index
 is built, by leave-one-out over the examples themselves (each example classified by all the others).
@@ -26,6 +29,8 @@ from conversations.agent.entities import gazetteer_entities
 from conversations.agent.reference_data import IntentsVersion, intents_version
 from conversations.intents import intent_examples_sync
 from conversations.models import Intent, IntentExample
+from conversations.reader.artefact import Reader
+from conversations.reader.selectors import reader_for
 from knowledge.embeddings import embed_query
 from knowledge.languages import DEFAULT_LANGUAGE
 from knowledge.models import EMBEDDING_DIMENSIONS
@@ -118,7 +123,9 @@ class IntentPrediction:
     intent: str
     confidence: float
     scores: dict[str, float]
-    method: str  # "knn" | "context" (a yes to the agent's offer) | "follow_up" (inherited)
+    # "reader" (the trained reader) | "knn" (no reader yet) | "context" (a yes to the agent's offer) |
+    # "follow_up" (inherited)
+    method: str
     # For an elliptical follow-up that continues the earlier prospect message's topic (its intent was
     # inherited, or agrees): that message, so entities and search can read the two together.
     anchor: str = ""
@@ -142,8 +149,11 @@ class IntentIndex:
         matrix: np.ndarray,
         calibration: Calibration,
         languages: np.ndarray,
+        reader: Reader | None = None,
     ) -> None:
         self.version = version
+        # The trained reader of ``version.reader``: when set, it scores intents instead of the examples.
+        self.reader = reader
         self.names = names
         self.labels = labels
         self.matrix = matrix
@@ -271,7 +281,9 @@ def intent_index(version: IntentsVersion | None = None) -> IntentIndex:
                 *leave_one_out_margins(matrix, label_array, is_example, len(names), languages)
             )
         # The version is read again: the lazy sync above may have added rows.
-        _index = IntentIndex(intents_version(), names, label_array, matrix, calibration, languages)
+        current = intents_version()
+        reader = reader_for(current.reader)
+        _index = IntentIndex(current, names, label_array, matrix, calibration, languages, reader)
         return _index
 
 
@@ -281,10 +293,17 @@ def intent_calibration() -> Calibration:
 
 
 def _scores(
-    index: IntentIndex, message_vector: list[float], language: str = DEFAULT_LANGUAGE
+    index: IntentIndex, message_vector: list[float], language: str = DEFAULT_LANGUAGE, text: str = ""
 ) -> dict[str, float]:
+    """Per active intent: the reader's probability, or (no reader yet) the nearest examples' score."""
     if not index.names:
         return {}
+    if index.reader is not None:
+        read = index.reader.read_intents(message_vector, text)
+        active = {name: read[name] for name in index.names if name in read}
+        total = sum(active.values())
+        if total > 0:
+            return {name: probability / total for name, probability in active.items()}
     similarities = (index.matrix @ np.asarray(message_vector, dtype=np.float32))[None, :]
     similarities[:, ~index.comparable(language)] = -np.inf
     scores = _label_scores(similarities, index.labels, len(index.names))[0]
@@ -292,11 +311,15 @@ def _scores(
 
 
 def score_prediction(
-    message_vector: list[float], *, language: str = DEFAULT_LANGUAGE, index: IntentIndex | None = None
+    message_vector: list[float],
+    *,
+    text: str = "",
+    language: str = DEFAULT_LANGUAGE,
+    index: IntentIndex | None = None,
 ) -> IntentPrediction:
     """The intent of a text read on its own (no conversation context)."""
     index = index or intent_index()
-    return _knn_prediction(_scores(index, message_vector, language), index.calibration)
+    return _prediction(_scores(index, message_vector, language, text), index)
 
 
 def offered_intent(agent_message: str) -> str | None:
@@ -336,14 +359,20 @@ def follow_up_anchor(earlier_prospect_messages: Sequence[str]) -> str:
     return recent[-1] if recent else ""
 
 
-def _knn_prediction(scores: dict[str, float], calibration: Calibration) -> IntentPrediction:
+def _prediction(scores: dict[str, float], index: IntentIndex) -> IntentPrediction:
+    """The best-scoring intent; its confidence is the reader's probability among ``scores`` (or, with
+    no reader, the calibrated margin over the runner-up)."""
+    method = "reader" if index.reader is not None else "knn"
     if not scores:
-        return IntentPrediction("", 0.0, scores, "knn")
+        return IntentPrediction("", 0.0, scores, method)
     ranked = sorted(scores.items(), key=lambda item: item[1], reverse=True)
     best_name, best = ranked[0]
+    if index.reader is not None:
+        total = sum(scores.values())
+        return IntentPrediction(best_name, round(best / total if total else 0.0, 4), scores, method)
     second = ranked[1][1] if len(ranked) > 1 else 0.0
-    confidence = calibration.probability(best - second)
-    return IntentPrediction(best_name, round(confidence, 4), scores, "knn")
+    confidence = index.calibration.probability(best - second)
+    return IntentPrediction(best_name, round(confidence, 4), scores, method)
 
 
 def restrict_prediction(
@@ -353,7 +382,7 @@ def restrict_prediction(
     scores = {name: score for name, score in prediction.scores.items() if name in allowed}
     if not scores or prediction.intent in scores:
         return prediction
-    restricted = _knn_prediction(scores, (index or intent_index()).calibration)
+    restricted = _prediction(scores, index or intent_index())
     return replace(restricted, scores=prediction.scores, method=prediction.method, anchor=prediction.anchor)
 
 
@@ -369,6 +398,7 @@ def classify_intent(
     last_agent_message: str = "",
     earlier_prospect_messages: Sequence[str] = (),
     focus_vectors: Sequence[list[float]] = (),
+    focus_texts: Sequence[str] = (),
     language: str = DEFAULT_LANGUAGE,
     index: IntentIndex | None = None,
 ) -> IntentPrediction:
@@ -379,9 +409,12 @@ def classify_intent(
     greetings and context dilute the whole text's embedding, so the question's scores are averaged in.
     """
     index = index or intent_index()
-    scores = _scores(index, message_vector, language)
+    scores = _scores(index, message_vector, language, message)
     if focus_vectors:
-        focused = [_scores(index, vector, language) for vector in focus_vectors]
+        texts = list(focus_texts) or [""] * len(focus_vectors)
+        focused = [
+            _scores(index, vector, language, text) for vector, text in zip(focus_vectors, texts, strict=True)
+        ]
         scores = {
             name: (score + sum(f[name] for f in focused) / len(focused)) / 2 for name, score in scores.items()
         }
@@ -389,13 +422,13 @@ def classify_intent(
         offered = offered_intent(last_agent_message)
         if offered and offered in scores:
             return IntentPrediction(offered, CONTEXT_CONFIDENCE, scores, "context")
-    own = _knn_prediction(scores, index.calibration)
+    own = _prediction(scores, index)
     # A yes to an offer we could not read leans on the earlier topic like any elliptical reply.
     leans_back = is_elliptical_follow_up(message) or is_short_affirmative(message)
     anchor = follow_up_anchor(earlier_prospect_messages) if leans_back else ""
     if not anchor:
         return own
-    earlier = _knn_prediction(_scores(index, embed_query(anchor), language), index.calibration)
+    earlier = _prediction(_scores(index, embed_query(anchor), language, anchor), index)
     if earlier.intent == own.intent:
         return replace(own, anchor=anchor)
     if not earlier.intent or (

@@ -87,6 +87,14 @@ def compose_reply(
 ) -> ComposedReply:
     """The whole draft for one turn."""
     language = evidence.language.code
+    if evidence.out_of_scope:
+        # Meant for someone else, or about what this company does not handle: an honest holding reply,
+        # no product answer and no cheerful opener; a person reads it (the policy flags the turn).
+        return ComposedReply(
+            text=phrase("out_of_scope_reply", language, **name_values(first_name)),
+            cited_chunk_ids=[],
+            knowledge_sentences=[],
+        )
     body: list[str] = [phrase(REFUSALS[risk.kind], language) for risk in evidence.risks]
     body = list(dict.fromkeys(body))
     body.extend(quote_sentences)

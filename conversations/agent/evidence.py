@@ -30,12 +30,15 @@ from conversations.agent.risks import Risk, detect_risks
 from conversations.agent.tone import Tone, read_tone
 from conversations.agent.tools import lookup_prospect, search_knowledge_base
 from conversations.agent.types import ToolCall, TurnInput
+from conversations.reader.training import OUT_OF_SCOPE_THRESHOLD
 from crm.client import CRMClient, ProspectRecord
 from knowledge.embeddings import embed_query
 from knowledge.languages import DEFAULT_LANGUAGE, DetectedLanguage, detect_language, language_name
 from knowledge.search import SearchResult
 from knowledge.vocabulary import unknown_terms
 
+# The review reason of a message about something this company does not sell or support.
+OUT_OF_SCOPE_REASON = "out_of_scope"
 # A message this short that points back ("that one", "it") is read with what it points at.
 ANAPHORIC_MAX_WORDS = 12
 # Messages longer than this are also classified by their leading question.
@@ -84,6 +87,13 @@ class Evidence:
     tool_log: list[ToolCall]
     reasoning: list[str]
     quote: QuoteEvidence | None = None
+    # The reader's probability that the message is about something this company does not sell or
+    # support (None: no reader is trained, or the message leans on the conversation).
+    out_of_scope_probability: float | None = None
+
+    @property
+    def out_of_scope(self) -> bool:
+        return (self.out_of_scope_probability or 0.0) >= OUT_OF_SCOPE_THRESHOLD
 
     @property
     def knowledge(self) -> list[SearchResult]:
@@ -111,6 +121,11 @@ class Evidence:
         """What the evidence alone says a person must check: risky requests, questions about things
         the knowledge base never mentions, a language the knowledge base is not written in."""
         found = [risk.reason for risk in self.risks]
+        if self.out_of_scope:
+            found.append(
+                f"{OUT_OF_SCOPE_REASON}: the message seems to be about something this company does not sell "
+                f"or support (P={self.out_of_scope_probability:.2f}); holding reply"
+            )
         if not self.has_language_knowledge and self.language.code != DEFAULT_LANGUAGE:
             found.append(f"no knowledge-base documents in {language_name(self.language.code)}: holding reply")
         if self.unknown_terms:
@@ -192,7 +207,7 @@ def _questions(
     questions = []
     for text in texts:
         vector = embed_query(text)
-        own = score_prediction(vector, language=language, index=index)
+        own = score_prediction(vector, text=text, language=language, index=index)
         # A short question's intent is a weak guess; ranking its intent's categories first would
         # let a wrong guess push the right document out.
         trusted = own.confidence >= QUESTION_CATEGORY_CONFIDENCE
@@ -206,6 +221,29 @@ def _questions(
         )
         questions.append(QuestionEvidence(text, text, vector, own, knowledge))
     return questions
+
+
+def _out_of_scope_probability(
+    turn: TurnInput,
+    prediction: IntentPrediction,
+    index: IntentIndex,
+    message_vector: list[float],
+    questions: list[QuestionEvidence],
+    language: str,
+) -> float | None:
+    """How likely the message is about something this company does not handle, from the reader's scope
+    head and how close the message came to the knowledge base. A reply that leans on the conversation
+    ("yes", "and for 300?") is read with what it follows, so it is not judged on its own."""
+    if index.reader is None or prediction.method in ("context", "follow_up") or prediction.anchor:
+        return None
+    similarities = [
+        result.vector_similarity
+        for question in questions
+        for result in question.knowledge
+        if result.vector_similarity is not None
+    ]
+    logit = index.reader.scope_logit(message_vector, turn.message)
+    return round(index.reader.out_of_scope_probability(logit, max(similarities, default=0.0), language), 4)
 
 
 def likely_intents(prediction: IntentPrediction, tone: Tone) -> list[str]:
@@ -243,6 +281,7 @@ def gather_evidence(
         last_agent_message=turn.last_from("agent"),
         earlier_prospect_messages=earlier,
         focus_vectors=[embed_query(lead)] if lead else [],
+        focus_texts=[lead] if lead else [],
         language=language.code,
         index=index,
     )
@@ -280,6 +319,14 @@ def gather_evidence(
     if quote is not None and (quote.quote or quote.needs_sales or quote.error):
         reasoning.append(f"Quote: {quote.describe()}")
 
+    out_of_scope = _out_of_scope_probability(
+        turn, prediction, index, message_vector, questions, language.code
+    )
+    if out_of_scope is not None:
+        reasoning.append(
+            f"Out of scope: P={out_of_scope:.2f} (reader v{index.reader.version if index.reader else '-'})."
+        )
+
     standing: dict[str, StandingAnswer] = {}
     for intent in likely_intents(prediction, tone):
         policy = policies.get(intent)
@@ -302,4 +349,5 @@ def gather_evidence(
         tool_log=tool_log,
         reasoning=reasoning,
         quote=quote,
+        out_of_scope_probability=out_of_scope,
     )

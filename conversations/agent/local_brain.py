@@ -1,7 +1,7 @@
 """The local brain: judges a turn from its evidence with local models only (no API key, no network).
 
-Intent by nearest neighbours over the intents' stored example embeddings (read in the context of the
-conversation), a complaint when the tone says so, sentiment from VADER and the tone markers, entities
+Intent by the trained reader (``conversations/reader``; read in the context of the conversation), a
+complaint when the tone says so, sentiment from VADER and the tone markers, entities
 from a gazetteer, and a draft written from retrieved sentences and tool figures (``composition.py``).
 It is also what answers when the model path is off or fails.
 """
@@ -28,7 +28,7 @@ from conversations.agent.types import TurnInput
 from crm.client import ProspectRecord
 
 BRAIN_NAME = "local"
-MODEL_NAME = "local:knn-minilm+vader+templates"
+MODEL_NAME = "local:reader-minilm+vader+templates"
 
 
 def key_points_for(turn: TurnInput, entities: list[str], prospect: ProspectRecord | None) -> list[str]:
@@ -67,6 +67,11 @@ def _intent(evidence: Evidence, policies: dict[str, IntentPolicy]) -> tuple[str,
         why = (
             f"Follow-up with no confident intent of its own: keeps {prediction.intent} "
             f"from {prediction.anchor[:80]!r}."
+        )
+    elif prediction.method == "reader":
+        why = (
+            f"Intent {prediction.intent} by the trained reader (P {prediction.confidence:.2f}; runner-up "
+            f"{runner_up} {runner_score:.2f})."
         )
     else:
         best = prediction.scores.get(prediction.intent, 0.0)

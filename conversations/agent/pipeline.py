@@ -35,6 +35,13 @@ def _judge(
     """The judgement and, when the model path failed, why (the local brain judged instead)."""
     if requested == "local" or (requested == "auto" and not model_configured()):
         return LocalBrain().judge(turn, evidence, policies), ""
+    if evidence.out_of_scope:
+        # Nothing of the company's to answer: the local brain's holding reply, not a model's product answer.
+        judgement = LocalBrain().judge(turn, evidence, policies)
+        judgement.reasoning.insert(
+            0, "Out of scope: the local brain's holding reply; the model was not asked."
+        )
+        return judgement, ""
     spent = (0, 0)
     if not model_configured():
         reason, attempted = "no model endpoint is configured", []
@@ -118,6 +125,8 @@ def run_turn(turn: TurnInput, *, brain: str | None = None, crm: CRMClient | None
         language=judgement.language,
         questions=[question.text for question in evidence.questions],
         tool_evidence=judgement.tool_evidence,
+        reader_version=evidence.index.reader.version if evidence.index.reader else None,
+        out_of_scope_probability=evidence.out_of_scope_probability,
     )
     result.reasoning.append(
         f"Confidence {result.confidence:.2f}; priority {result.priority}; "

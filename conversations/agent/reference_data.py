@@ -18,7 +18,7 @@ from typing import NamedTuple
 
 from django.db import connection
 
-from conversations.models import INTENT_POLICY_FIELDS, Intent, IntentExample
+from conversations.models import INTENT_POLICY_FIELDS, Intent, IntentExample, ReaderModel
 from knowledge.embeddings import embedding_model_name
 from pricing.selectors import active_plan_names_query, active_price_book_digest_sql
 
@@ -30,6 +30,7 @@ class IntentsVersion(NamedTuple):
     examples: int
     latest_example: int | None
     model: str  # the embedding model the examples are read for
+    reader: int | None = None  # the active trained reader's version (None: none is trained yet)
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,11 @@ def policies_digest_sql() -> str:
 
 
 def _examples_version_sql() -> str:
-    return f"(SELECT count(*) AS count, max(id) AS latest FROM {IntentExample._meta.db_table}) examples"
+    return (
+        f"(SELECT count(*) AS count, max(id) AS latest, "
+        f"(SELECT max(version) FROM {ReaderModel._meta.db_table} WHERE is_active) AS reader "
+        f"FROM {IntentExample._meta.db_table}) examples"
+    )
 
 
 @cache
@@ -64,14 +69,14 @@ def _reference_data_sql() -> tuple[str, tuple]:
     plan_names_sql, params = active_plan_names_query().query.sql_with_params()
     sql = (
         f"SELECT ARRAY({plan_names_sql}), {active_price_book_digest_sql()}, {policies_digest_sql()}, "
-        f"examples.count, examples.latest FROM {_examples_version_sql()}"
+        f"examples.count, examples.latest, examples.reader FROM {_examples_version_sql()}"
     )
     return sql, tuple(params)
 
 
-def _version(digest: str, examples: int, latest: int | None) -> IntentsVersion:
+def _version(digest: str, examples: int, latest: int | None, reader: int | None) -> IntentsVersion:
     return IntentsVersion(
-        policies=digest, examples=examples, latest_example=latest, model=embedding_model_name()
+        policies=digest, examples=examples, latest_example=latest, model=embedding_model_name(), reader=reader
     )
 
 
@@ -79,7 +84,8 @@ def intents_version() -> IntentsVersion:
     """The intents' version alone (one query)."""
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT {policies_digest_sql()}, examples.count, examples.latest FROM {_examples_version_sql()}"
+            f"SELECT {policies_digest_sql()}, examples.count, examples.latest, examples.reader "
+            f"FROM {_examples_version_sql()}"
         )
         return _version(*cursor.fetchone())
 
@@ -89,9 +95,9 @@ def reference_data() -> ReferenceData:
     sql, params = _reference_data_sql()
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        plan_names, price_book_digest, digest, examples, latest = cursor.fetchone()
+        plan_names, price_book_digest, digest, examples, latest, reader = cursor.fetchone()
     return ReferenceData(
-        intents_version=_version(digest, examples, latest),
+        intents_version=_version(digest, examples, latest, reader),
         plan_names=tuple(plan_names),
         price_book_digest=price_book_digest,
     )

@@ -93,6 +93,10 @@ class TurnResult:
     # Text the draft may state because a deterministic tool computed it (a quote's figures), as the
     # tool log records them; the grounding guard accepts it like a retrieved chunk.
     tool_evidence: list[str] = field(default_factory=list)
+    # The trained reader that read the message (its version), and how likely it found the message out
+    # of scope; None when no reader is trained.
+    reader_version: int | None = None
+    out_of_scope_probability: float | None = None
 
     @property
     def review_reasons(self) -> list[str]:

@@ -180,6 +180,7 @@ class TurnSerializer(serializers.ModelSerializer):
             "confidence",
             "brain",
             "model_name",
+            "reader_version",
             "latency_ms",
             "prompt_tokens",
             "completion_tokens",
@@ -335,6 +336,7 @@ class TurnOutputSerializer(serializers.Serializer):
             "unsupported_claims": output.unsupported_claims,
             "brain": analysis.brain,
             "model": analysis.model_name,
+            "reader_version": analysis.reader_version,
             "prompt_version": analysis.prompt_version,
             "usage": {
                 "prompt_tokens": analysis.prompt_tokens,

@@ -8,7 +8,8 @@ import pytest
 from django.conf import settings
 
 from apikeys.access import SYSTEM
-from conversations.models import Intent
+from conversations.intents import text_hash
+from conversations.models import Intent, ReaderModel, TrainingExample
 from conversations.services import turn_process
 
 pytestmark = pytest.mark.django_db
@@ -170,3 +171,55 @@ def _row(html: str, conversation_id: int) -> str:
         if f"/admin/conversations/conversation/{conversation_id}/change/" in row:
             return row
     raise AssertionError(f"conversation {conversation_id} is not listed")
+
+
+def test_the_intent_list_shows_how_the_reader_scores_each_intent(admin_client):
+    reader = ReaderModel.objects.get(is_active=True)
+    figures = reader.metrics["intent"]["per_intent"]["pricing_inquiry"]
+
+    html = admin_client.get("/admin/conversations/intent/").content.decode()
+
+    # Then the active version, its cross-validated accuracy and each intent's row are on the page
+    assert f"Reader v{reader.version}" in html
+    assert f"{reader.metrics['intent']['accuracy']:.3f}" in html
+    row = re.search(r"<td>pricing_inquiry</td>\s*<td>([\d.]+)</td>\s*<td>([\d.]+)</td>", html)
+    assert row is not None
+    assert (float(row[1]), float(row[2])) == (
+        pytest.approx(figures["precision"], abs=0.005),
+        pytest.approx(figures["recall"], abs=0.005),
+    )
+
+
+def test_accepting_candidate_examples_in_bulk_queues_retraining(
+    admin_client, django_capture_on_commit_callbacks
+):
+    # Given two reviewers' corrections waiting as candidates
+    intent = Intent.objects.get(name="payment_question")
+    candidates = [
+        TrainingExample.objects.create(
+            text=text,
+            text_hash=text,
+            kind=TrainingExample.Kind.INTENT,
+            intent=intent,
+            status=TrainingExample.Status.CANDIDATE,
+            source=TrainingExample.Source.REVIEW,
+        )
+        for text in ("Can the invoice go to our accounts payable inbox?", "Do you bill in euros?")
+    ]
+
+    # When staff accept them with the bulk action
+    with django_capture_on_commit_callbacks() as callbacks:
+        response = admin_client.post(
+            "/admin/conversations/trainingexample/",
+            {"action": "accept", "_selected_action": [c.pk for c in candidates]},
+            follow=True,
+        )
+
+    # Then they are accepted (hashed by their text) and a retraining is queued for after the commit
+    assert response.status_code == 200
+    assert "2 example(s) accepted" in response.content.decode()
+    assert set(
+        TrainingExample.objects.filter(pk__in=[c.pk for c in candidates]).values_list("status", flat=True)
+    ) == {"accepted"}
+    assert TrainingExample.objects.get(pk=candidates[1].pk).text_hash == text_hash("Do you bill in euros?")
+    assert len(callbacks) == 1

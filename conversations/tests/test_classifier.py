@@ -1,4 +1,5 @@
-"""Intent classification by nearest neighbours over the demo intents' examples."""
+"""Intent classification: the trained reader over the demo intents' examples, read in context, and the
+nearest-neighbour fallback before any reader is trained."""
 
 from __future__ import annotations
 
@@ -16,7 +17,8 @@ from conversations.agent.classifier import (
     leave_one_out_margins,
     offered_intent,
 )
-from conversations.models import Intent
+from conversations.intents import intent_save
+from conversations.models import Intent, ReaderModel
 from knowledge.embeddings import embed_query
 
 pytestmark = pytest.mark.django_db
@@ -42,11 +44,23 @@ def classify(message: str, last_agent_message: str = "", earlier: list[str] | No
         ("Are you ISO 27001 certified, and where is the data hosted?", "security_question"),
     ],
 )
-def test_messages_get_the_intent_of_their_nearest_examples(message, intent):
+def test_messages_get_the_intent_the_reader_finds_most_probable(message, intent):
     prediction = classify(message)
     assert prediction.intent == intent
-    assert prediction.method == "knn"
+    assert prediction.method == "reader"
     assert prediction.scores[intent] == max(prediction.scores.values())
+    # The reader's scores are calibrated probabilities over the active intents; confidence is the top one.
+    assert sum(prediction.scores.values()) == pytest.approx(1.0)
+    assert prediction.confidence == pytest.approx(prediction.scores[intent], abs=1e-4)
+
+
+def test_before_any_reader_is_trained_messages_get_the_intent_of_their_nearest_examples():
+    # Given a database with intents but no trained reader (a fresh install)
+    ReaderModel.objects.update(is_active=False)
+
+    prediction = classify("Do you accept American Express, or only wire transfers?")
+
+    assert (prediction.intent, prediction.method) == ("payment_question", "knn")
     assert 0.0 <= prediction.confidence <= 1.0
 
 
@@ -72,16 +86,27 @@ def test_offer_and_affirmative_detection():
     assert not is_short_affirmative("Okay but how does the Salesforce sync handle custom objects in detail?")
 
 
-def test_edited_intents_are_picked_up_without_a_restart():
-    Intent.objects.create(
-        name="partnership_inquiry",
-        primary_action="ROUTE_TO_PARTNERSHIPS",
-        examples=[
-            "We'd like to become a reseller of your platform.",
-            "Do you have a partner program for agencies?",
-            "Can we white-label Orbit for our consulting clients?",
-        ],
-    )
+def test_a_new_intent_is_read_once_saving_it_has_retrained_the_reader(django_capture_on_commit_callbacks):
+    # Given a new intent saved as staff save it (the reader retrains when the save commits)
+    before = ReaderModel.objects.get(is_active=True).version
+    with django_capture_on_commit_callbacks(execute=True):
+        intent_save(
+            intent=Intent(
+                name="partnership_inquiry",
+                primary_action="ROUTE_TO_PARTNERSHIPS",
+                examples=[
+                    "We'd like to become a reseller of your platform.",
+                    "Do you have a partner program for agencies?",
+                    "Can we white-label your product for our consulting clients?",
+                    "We are an agency and want to resell your tool to our clients.",
+                    "Is there a referral or affiliate programme for partners?",
+                    "Could we partner with you as an implementation consultancy?",
+                ],
+            )
+        )
+
+    # Then a new reader version is active, and it reads a similar message as the new intent
+    assert ReaderModel.objects.get(is_active=True).version == before + 1
     assert classify("Is there a reseller or partner program we could join?").intent == "partnership_inquiry"
 
 
@@ -137,7 +162,7 @@ def test_elliptical_follow_up_detection(message, elliptical):
 
 def test_a_follow_up_that_only_swaps_the_plan_keeps_the_earlier_intent():
     # Given a prospect who asked whether a plan is localised
-    earlier = ["Is the Premium plan available in Spanish?"]
+    earlier = ["Is the Premium plan interface available in Spanish?"]
 
     # When they follow up with just another plan name
     prediction = classify("And Basic?", earlier=earlier)
@@ -158,7 +183,7 @@ def test_a_follow_up_about_head_count_after_a_pricing_question_stays_pricing():
 def test_a_follow_up_confidently_about_something_else_keeps_its_own_intent():
     prediction = classify("What about a free trial?", earlier=["How much is the Premium plan per seat?"])
 
-    assert (prediction.intent, prediction.method) == ("trial_request", "knn")
+    assert (prediction.intent, prediction.method) == ("trial_request", "reader")
     assert prediction.anchor == ""
 
 

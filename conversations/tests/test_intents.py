@@ -57,15 +57,16 @@ def test_saving_an_unchanged_intent_embeds_nothing(embedded_texts):
     assert embedded_texts == []
 
 
-def test_the_classifier_sees_an_edit_at_once():
+def test_the_classifier_sees_an_edit_once_it_commits(django_capture_on_commit_callbacks):
     # Given a message the greeting intent would not win
     message = "Can my whole team kick the tyres for a fortnight?"
     assert classify_intent(message, embed_query(message)).intent != "greeting"
 
-    # When staff add it as a greeting example
+    # When staff add it (and a paraphrase) as greeting examples; the save retrains the reader on commit
     intent = Intent.objects.get(name="greeting")
-    intent.examples = [*intent.examples, message]
-    intent_save(intent=intent)
+    intent.examples = [*intent.examples, message, "Could the whole team kick the tyres for a fortnight?"]
+    with django_capture_on_commit_callbacks(execute=True):
+        intent_save(intent=intent)
 
-    # Then the next classification uses the stored example
+    # Then the next classification uses the new examples
     assert classify_intent(message, embed_query(message)).intent == "greeting"

@@ -42,7 +42,7 @@ def test_a_head_count_follow_up_stays_a_pricing_question_about_the_same_plan():
 
 def test_a_plan_only_follow_up_inherits_the_earlier_topic():
     history = conversation(
-        ("prospect", "Is the Premium plan available in Spanish?"),
+        ("prospect", "Is the Premium plan interface available in Spanish?"),
         ("agent", "Yes, Premium can be switched to Spanish."),
     )
 

@@ -21,6 +21,7 @@ from evaluation.metrics import (
     reciprocal_rank,
     reply_language_accuracy,
     review_flag_precision,
+    review_flag_rate,
     review_flag_recall,
     rouge_l,
     sentence_bleu,
@@ -279,3 +280,10 @@ def test_summarize_reports_none_for_realistic_metrics_a_dataset_does_not_label()
         assert metrics[name] is None, name
     assert metrics["complete_answer_rate"] == 1.0
     assert metrics["unflagged_failure_rate"] == 0.0
+
+
+def test_review_flag_rate_is_the_share_of_turns_a_person_must_read():
+    assert review_flag_rate([True, False, False, True]) == 0.5
+    assert review_flag_rate([False, False]) == 0.0
+    # No turns: nothing to measure
+    assert review_flag_rate([]) is None

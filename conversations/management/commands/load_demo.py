@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from conversations.demo_data import load_demo_intents
+from conversations.demo_data import load_demo_intents, out_of_scope_examples
+from conversations.models import TrainingExample
+from conversations.reader.services import reader_train, training_examples_load
 from crm.demo_data import load_demo_prospects
 from knowledge.demo_data import load_demo_documents
 from pricing.demo_data import load_demo_price_book
@@ -34,3 +36,15 @@ class Command(BaseCommand):
             self.stdout.write(report.summary(label))
         if not reset and any(report.edited for _, report in reports):
             self.stdout.write("Edited rows were kept; `load_demo --reset` restores the demo versions.")
+        added = training_examples_load(out_of_scope_examples(), kind=TrainingExample.Kind.OUT_OF_SCOPE)
+        self.stdout.write(f"out-of-scope examples: {added} added")
+        outcome = reader_train()
+        if outcome is None:
+            self.stdout.write("reader: not trained (fewer than two intents have examples)")
+        elif outcome.trained:
+            accuracy = outcome.reader.metrics.get("intent", {}).get("accuracy")
+            self.stdout.write(
+                f"reader: trained v{outcome.reader.version} (cross-validated intent accuracy {accuracy})"
+            )
+        else:
+            self.stdout.write(f"reader: v{outcome.reader.version} is current")

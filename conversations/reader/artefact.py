@@ -1,0 +1,157 @@
+"""A trained reader's weights, how they are stored, and how they read a message.
+
+Two heads share the features of ``features.py``:
+
+* the intent head, a multinomial logistic regression whose logits are divided by a temperature fitted
+  on cross-validated predictions, so its probabilities are calibrated;
+* the scope head, a logistic regression of out-of-scope messages against every in-scope example,
+  whose logit is combined with how close the message comes to the company's knowledge base in its
+  language (a message about what the company sells lands near some of its documents) by a second
+  logistic regression fitted on cross-validated logits. The embedding model is English-only, so any two
+  texts in another language look alike: the stack has a separate similarity weight for them.
+
+The artefact is a NumPy ``.npz`` archive loaded with ``allow_pickle=False``: a stored reader is data,
+never code.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.sparse import csr_matrix
+
+from conversations.reader.features import NGRAM_FEATURES, NGRAM_RANGE, NGRAM_WEIGHT, feature_matrix
+from knowledge.languages import DEFAULT_LANGUAGE
+
+ARTEFACT_FORMAT = 2
+_META_KEYS = frozenset(
+    {
+        "format",
+        "intents",
+        "temperature",
+        "scope_bias",
+        "embedding_model",
+        "ngram_features",
+        "ngram_range",
+        "ngram_weight",
+    }
+)
+
+
+class IncompatibleArtefact(ValueError):
+    """The stored artefact was written for other features or another format; retrain."""
+
+
+def sigmoid(value: np.ndarray | float) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-np.asarray(value, dtype=np.float64)))
+
+
+def stack_features(
+    scope_logits: np.ndarray, similarities: np.ndarray, languages: Sequence[str]
+) -> np.ndarray:
+    """The scope stack's inputs: the scope head's logit, the knowledge similarity, and the similarity and
+    a constant again for a message not in English (where the similarity means less)."""
+    other = np.asarray([language != DEFAULT_LANGUAGE for language in languages], dtype=np.float64)
+    return np.column_stack([scope_logits, similarities, similarities * other, other])
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    shifted = logits - logits.max(axis=-1, keepdims=True)
+    exp = np.exp(shifted)
+    return exp / exp.sum(axis=-1, keepdims=True)
+
+
+@dataclass
+class Reader:
+    intents: list[str]
+    intent_weights: np.ndarray  # (intents, features)
+    intent_bias: np.ndarray  # (intents,)
+    temperature: float
+    scope_weights: np.ndarray  # (features,)
+    scope_bias: float
+    # P(out of scope) = sigmoid(w . stack_features(scope logit, knowledge similarity, language) + c)
+    scope_stack: np.ndarray  # (w..., c)
+    embedding_model: str
+    version: int = 0
+    metadata: dict[str, object] = field(default_factory=dict)
+
+    def features(self, vectors: np.ndarray, texts: Sequence[str]) -> csr_matrix:
+        return feature_matrix(vectors, texts)
+
+    def intent_probabilities(self, features: csr_matrix) -> np.ndarray:
+        """Calibrated probabilities, one row per text, columns in ``self.intents`` order."""
+        logits = features @ self.intent_weights.T + self.intent_bias
+        return softmax(np.asarray(logits, dtype=np.float64) / self.temperature)
+
+    def scope_logits(self, features: csr_matrix) -> np.ndarray:
+        return np.asarray(features @ self.scope_weights + self.scope_bias, dtype=np.float64).ravel()
+
+    def out_of_scope_probability(
+        self, scope_logit: float, knowledge_similarity: float, language: str = DEFAULT_LANGUAGE
+    ) -> float:
+        features = stack_features(np.asarray([scope_logit]), np.asarray([knowledge_similarity]), [language])[
+            0
+        ]
+        return float(sigmoid(features @ self.scope_stack[:-1] + self.scope_stack[-1]))
+
+    def read_intents(self, vector: Sequence[float], text: str) -> dict[str, float]:
+        """One text's intent probabilities by name."""
+        probabilities = self.intent_probabilities(self.features(np.asarray([vector]), [text]))[0]
+        return {name: float(p) for name, p in zip(self.intents, probabilities, strict=True)}
+
+    def scope_logit(self, vector: Sequence[float], text: str) -> float:
+        return float(self.scope_logits(self.features(np.asarray([vector]), [text]))[0])
+
+    def to_bytes(self) -> bytes:
+        meta = {
+            "format": ARTEFACT_FORMAT,
+            "intents": self.intents,
+            "temperature": self.temperature,
+            "scope_bias": self.scope_bias,
+            "embedding_model": self.embedding_model,
+            "ngram_features": NGRAM_FEATURES,
+            "ngram_range": list(NGRAM_RANGE),
+            "ngram_weight": NGRAM_WEIGHT,
+            **self.metadata,
+        }
+        buffer = io.BytesIO()
+        np.savez_compressed(
+            buffer,
+            meta=np.frombuffer(json.dumps(meta).encode("utf-8"), dtype=np.uint8),
+            intent_weights=self.intent_weights.astype(np.float32),
+            intent_bias=self.intent_bias.astype(np.float32),
+            scope_weights=self.scope_weights.astype(np.float32),
+            scope_stack=self.scope_stack.astype(np.float64),
+        )
+        return buffer.getvalue()
+
+    @classmethod
+    def from_bytes(cls, data: bytes | memoryview, *, version: int = 0) -> Reader:
+        with np.load(io.BytesIO(bytes(data)), allow_pickle=False) as archive:
+            meta = json.loads(archive["meta"].tobytes().decode("utf-8"))
+            if (
+                meta.get("format") != ARTEFACT_FORMAT
+                or meta.get("ngram_features") != NGRAM_FEATURES
+                or tuple(meta.get("ngram_range", ())) != NGRAM_RANGE
+                or meta.get("ngram_weight") != NGRAM_WEIGHT
+            ):
+                raise IncompatibleArtefact(
+                    f"reader artefact {meta.get('format')!r} does not fit these features"
+                )
+            extra = {key: value for key, value in meta.items() if key not in _META_KEYS}
+            return cls(
+                intents=list(meta["intents"]),
+                intent_weights=archive["intent_weights"],
+                intent_bias=archive["intent_bias"],
+                temperature=float(meta["temperature"]),
+                scope_weights=archive["scope_weights"],
+                scope_bias=float(meta["scope_bias"]),
+                scope_stack=archive["scope_stack"],
+                embedding_model=str(meta["embedding_model"]),
+                version=version,
+                metadata=extra,
+            )
