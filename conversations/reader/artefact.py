@@ -18,13 +18,15 @@ from __future__ import annotations
 
 import io
 import json
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 from scipy.sparse import csr_matrix
 
-from conversations.reader.features import NGRAM_FEATURES, NGRAM_RANGE, NGRAM_WEIGHT, feature_matrix
+from conversations.reader.features import NGRAM_FEATURES, NGRAM_RANGE, NGRAM_WEIGHT, feature_matrix, ngram_row
 from knowledge.languages import DEFAULT_LANGUAGE
 
 ARTEFACT_FORMAT = 2
@@ -48,6 +50,25 @@ class IncompatibleArtefact(ValueError):
 
 def sigmoid(value: np.ndarray | float) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-np.asarray(value, dtype=np.float64)))
+
+
+_recent_ngrams: OrderedDict[str, tuple[np.ndarray, np.ndarray]] = OrderedDict()
+_RECENT_TEXTS = 64
+_recent_lock = threading.Lock()
+
+
+def recent_ngram_row(text: str) -> tuple[np.ndarray, np.ndarray]:
+    """``ngram_row``, kept for the next few reads: a turn reads its message several times (intents, the
+    leading question, scope), and hashing its n-grams is most of a read's cost."""
+    with _recent_lock:
+        row = _recent_ngrams.get(text)
+    if row is None:
+        row = ngram_row(text)
+        with _recent_lock:
+            _recent_ngrams[text] = row
+            while len(_recent_ngrams) > _RECENT_TEXTS:
+                _recent_ngrams.popitem(last=False)
+    return row
 
 
 def stack_features(
@@ -98,13 +119,26 @@ class Reader:
         ]
         return float(sigmoid(features @ self.scope_stack[:-1] + self.scope_stack[-1]))
 
+    def __post_init__(self) -> None:
+        # The weights split at the embedding's width: one text is read as a dense product with its
+        # embedding plus a gather of the few n-gram columns it has, without building a feature row.
+        width = self.intent_weights.shape[1] - NGRAM_FEATURES
+        self._intent_dense = np.ascontiguousarray(self.intent_weights[:, :width])
+        self._intent_ngrams = np.ascontiguousarray(self.intent_weights[:, width:].T)
+        self._scope_dense = np.ascontiguousarray(self.scope_weights[:width])
+        self._scope_ngrams = np.ascontiguousarray(self.scope_weights[width:])
+
     def read_intents(self, vector: Sequence[float], text: str) -> dict[str, float]:
-        """One text's intent probabilities by name."""
-        probabilities = self.intent_probabilities(self.features(np.asarray([vector]), [text]))[0]
+        """One text's intent probabilities by name (the same as ``intent_probabilities`` of its row)."""
+        indices, values = recent_ngram_row(text)
+        logits = self._intent_dense @ np.asarray(vector, np.float32) + values @ self._intent_ngrams[indices]
+        probabilities = softmax((logits + self.intent_bias).astype(np.float64) / self.temperature)
         return {name: float(p) for name, p in zip(self.intents, probabilities, strict=True)}
 
     def scope_logit(self, vector: Sequence[float], text: str) -> float:
-        return float(self.scope_logits(self.features(np.asarray([vector]), [text]))[0])
+        indices, values = recent_ngram_row(text)
+        logit = self._scope_dense @ np.asarray(vector, np.float32) + values @ self._scope_ngrams[indices]
+        return float(logit + self.scope_bias)
 
     def to_bytes(self) -> bytes:
         meta = {

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from conversations.reader.artefact import IncompatibleArtefact, Reader, softmax
+from conversations.reader.features import feature_matrix
 from conversations.reader.training import (
     NotEnoughExamples,
     TrainingSet,
@@ -197,3 +198,21 @@ def test_without_out_of_scope_examples_nothing_is_out_of_scope(small_training_se
 
     assert "scope" not in metrics
     assert reader.out_of_scope_probability(logit, 0.0) < 1e-6
+
+
+@pytest.mark.parametrize(
+    "message",
+    ["is there a free trial for my team?", "¡El soporte NUNCA responde!!", "", "SSO? 2FA? 42 seats — ok"],
+)
+def test_reading_one_text_equals_reading_its_full_feature_row(small_training_set, message):
+    # The turn reads a text from its embedding and its hashed n-grams without building the feature row;
+    # training scores whole rows. Both must give the same numbers.
+    reader, _ = train_reader(small_training_set, seed=0, folds=3)
+    vector = np.asarray(embed_texts([message or " "])[0], dtype=np.float32)
+    row = feature_matrix(vector[None, :], [message])
+
+    fast = reader.read_intents(vector, message)
+    full = reader.intent_probabilities(row)[0]
+
+    assert [fast[name] for name in reader.intents] == pytest.approx(full.tolist(), abs=1e-5)
+    assert reader.scope_logit(vector, message) == pytest.approx(float(reader.scope_logits(row)[0]), abs=1e-4)
