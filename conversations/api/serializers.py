@@ -306,6 +306,9 @@ class TurnOutputSerializer(serializers.Serializer):
     unsupported_claims = serializers.ListField(child=serializers.CharField())
     brain = serializers.CharField()
     model = serializers.CharField(allow_blank=True)
+    reader_version = serializers.IntegerField(
+        allow_null=True, help_text="The version of the trained reader that read the message (null: none yet)."
+    )
     prompt_version = serializers.CharField(allow_blank=True)
     usage = UsageSerializer()
     degraded = serializers.BooleanField()
