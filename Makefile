@@ -63,7 +63,7 @@ run: demo  ## serve on http://$(HOST):$(PORT) with a demo API token
 	echo ""
 	@$(PY) manage.py staff_urls --base-url http://$(HOST):$(PORT)
 	@echo ""
-	$(PY) manage.py runserver $(HOST):$(PORT)
+	LOG_FORMAT=$${LOG_FORMAT:-console} $(PY) manage.py runserver $(HOST):$(PORT)
 
 lint: install typecheck  ## ruff lint and format check, and mypy
 	$(VENV)/bin/ruff check .

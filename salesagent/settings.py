@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -353,12 +354,12 @@ WORKER_METRICS_PORT = env.int("WORKER_METRICS_PORT", default=0)
 # django-prometheus's request latency buckets: API requests take milliseconds, model turns seconds.
 PROMETHEUS_LATENCY_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, float("inf"))
 
-# Logs: JSON lines (LOG_FORMAT=console for people), with a request id per request carried into the
+# Logs: JSON lines for machines, readable lines for people (by default when DEBUG or when a person is at
+# the terminal; LOG_FORMAT=json|console decides), with a request id per request carried into the
 # Celery tasks it enqueues. TRUST_REQUEST_ID_HEADER: reuse an X-Request-ID set by our own proxy.
 configure_structlog()
-LOGGING = logging_config(
-    level=env.str("LOG_LEVEL", default="INFO"), fmt=env.str("LOG_FORMAT", default="json")
-)
+LOG_FORMAT = env.str("LOG_FORMAT", default="console" if DEBUG or sys.stderr.isatty() else "json")
+LOGGING = logging_config(level=env.str("LOG_LEVEL", default="INFO"), fmt=LOG_FORMAT)
 DJANGO_STRUCTLOG_CELERY_ENABLED = True
 DJANGO_STRUCTLOG_STATUS_START_LOG_LEVEL = logging.DEBUG
 DJANGO_STRUCTLOG_TRUST_UPSTREAM_REQUEST_ID = env.bool("TRUST_REQUEST_ID_HEADER", default=False)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -531,3 +532,20 @@ def test_run_eval_all_validates_every_dataset_before_running_any(tmp_path):
     with pytest.raises(CommandError, match="neither --dataset nor --compare"):
         call_command("run_eval", "--all", "--dataset", "dev_dataset")
     assert not EvalRun.objects.exists()
+
+
+@pytest.mark.parametrize(("verbosity", "per_turn_lines"), [(1, False), (2, True)])
+def test_run_eval_prints_its_own_table_without_a_log_line_per_turn(
+    tiny_dataset, caplog, verbosity, per_turn_lines
+):
+    # When an evaluation runs at the default verbosity (and at 2, which asks for every turn)
+    out = io.StringIO()
+    call_command(
+        "run_eval", "--dataset", str(tiny_dataset), "--brain", "local", verbosity=verbosity, stdout=out
+    )
+
+    # Then its table is printed, and the API's per-turn log lines only when asked for
+    assert "intent_accuracy" in out.getvalue()
+    turn_lines = [record for record in caplog.records if record.name == "conversations.turns"]
+    assert bool(turn_lines) is per_turn_lines
+    assert logging.getLogger("conversations.turns").level == logging.NOTSET

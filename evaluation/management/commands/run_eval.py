@@ -8,12 +8,17 @@ bundled dataset and prints one table, a column per dataset.
 from __future__ import annotations
 
 import json
+import logging
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.test.utils import override_settings
+from tqdm import tqdm
 
 from conversations.agent.pipeline import BRAINS
 from evaluation.calibration import threshold_for_cases
@@ -39,6 +44,24 @@ from evaluation.models import EvalRun
 from evaluation.runner import run_evaluation, run_report
 from evaluation.tables import format_metrics_table
 from knowledge.search import SEARCH_MODES
+
+# The loggers that write a line per turn (the API's turn record, request and task lines): an evaluation
+# prints its own table instead, so they are raised to WARNING unless --verbosity 2 asks for them.
+PER_TURN_LOGGERS = ("conversations.turns", "django_structlog")
+
+
+@contextmanager
+def turn_logs_quiet(*, unless: bool) -> Iterator[None]:
+    loggers = [logging.getLogger(name) for name in PER_TURN_LOGGERS]
+    levels = [logger.level for logger in loggers]
+    if not unless:
+        for logger in loggers:
+            logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)
 
 
 class Command(BaseCommand):
@@ -183,8 +206,13 @@ class Command(BaseCommand):
         """Run one dataset and build its report (with the suggested review threshold)."""
         verbose = options["verbosity"] >= 2
         self.stdout.write(f"Evaluating {dataset.name} ({len(dataset.cases)} cases) ...")
+        # A progress bar for a person at a terminal; nothing for CI logs and pipes.
+        bar = tqdm(
+            total=len(dataset.cases), unit="case", leave=False, disable=verbose or not sys.stderr.isatty()
+        )
 
         def progress(index: int, total: int, outcome: CaseOutcome) -> None:
+            bar.update(1)
             if verbose:
                 mark = "ok " if outcome.intent_correct and outcome.action_correct else "ERR"
                 self.stdout.write(
@@ -193,7 +221,7 @@ class Command(BaseCommand):
                 )
 
         search_mode = options["search_mode"] or settings.KNOWLEDGE_SEARCH_MODE
-        with override_settings(KNOWLEDGE_SEARCH_MODE=search_mode):
+        with override_settings(KNOWLEDGE_SEARCH_MODE=search_mode), turn_logs_quiet(unless=verbose), bar:
             run = run_evaluation(dataset, brain=options["brain"], progress=progress)
         report = run_report(run)
         choice = threshold_for_cases(report["per_case"])
