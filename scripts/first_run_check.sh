@@ -7,10 +7,12 @@ cd "$(dirname "$0")/.."
 port=${FIRST_RUN_PORT:-8765}
 mkdir -p var
 log=var/first-run.log
-# Job control: the server runs in a process group of its own and, unlike a plain background job,
-# does not ignore SIGINT, so the Ctrl-C below reaches make and everything it started, as a terminal's would.
+# Job control: the server runs in a process group of its own, so the Ctrl-C below reaches make and
+# everything it started, as a terminal's would. A shell started in the background inherits SIGINT as
+# ignored and cannot undo that itself, so SIGINT is reset to its default before make starts.
 set -m
-make run PORT="$port" >"$log" 2>&1 &
+.venv/bin/python -c 'import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execvp(sys.argv[1], sys.argv[1:])' \
+	make run PORT="$port" >"$log" 2>&1 &
 run=$!
 ready() { .venv/bin/python -c "import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=2)" "$1" 2>/dev/null; }
 for _ in $(seq 1 900); do
