@@ -128,14 +128,14 @@ class Reader:
         self._scope_dense = np.ascontiguousarray(self.scope_weights[:width])
         self._scope_ngrams = np.ascontiguousarray(self.scope_weights[width:])
 
-    def read_intents(self, vector: Sequence[float], text: str) -> dict[str, float]:
+    def read_intents(self, vector: Sequence[float] | np.ndarray, text: str) -> dict[str, float]:
         """One text's intent probabilities by name (the same as ``intent_probabilities`` of its row)."""
         indices, values = recent_ngram_row(text)
         logits = self._intent_dense @ np.asarray(vector, np.float32) + values @ self._intent_ngrams[indices]
         probabilities = softmax((logits + self.intent_bias).astype(np.float64) / self.temperature)
         return {name: float(p) for name, p in zip(self.intents, probabilities, strict=True)}
 
-    def scope_logit(self, vector: Sequence[float], text: str) -> float:
+    def scope_logit(self, vector: Sequence[float] | np.ndarray, text: str) -> float:
         indices, values = recent_ngram_row(text)
         logit = self._scope_dense @ np.asarray(vector, np.float32) + values @ self._scope_ngrams[indices]
         return float(logit + self.scope_bias)
