@@ -44,7 +44,7 @@ def _flag_reasons(data: dict) -> list[str]:
             "en",
         ),
         ("Buenas tardes, me han bloqueado la tarjeta de débito en un cajero, ¿cómo la desbloqueo?", "es"),
-        ("Bonjour, je souhaite réserver une table pour six personnes vendredi soir à 20h.", "fr"),
+        ("Bonjour, mon colis n'est toujours pas arrivé, le suivi n'a pas bougé depuis une semaine.", "fr"),
         ("Sehr geehrte Damen und Herren, anbei meine Bewerbung als Lagerist in Ihrer Filiale.", "de"),
         (
             "Buongiorno, il mio volo per Roma è stato cancellato: come ottengo il rimborso del biglietto?",
