@@ -71,6 +71,17 @@ def intent_examples_sync(*, intent: Intent) -> int:
     return len(missing)
 
 
+def intent_examples_embed_missing(model: str) -> None:
+    """Embed every active intent whose examples have no rows for ``model`` yet (a new embedding
+    backend, rows written before this table existed)."""
+    embedded = set(
+        IntentExample.objects.filter(embedding_model=model).values_list("intent_id", flat=True).distinct()
+    )
+    for intent in Intent.objects.filter(is_active=True).exclude(pk__in=embedded).order_by("name"):
+        if intent.examples or intent.description:
+            intent_examples_sync(intent=intent)
+
+
 def reader_retrain_later() -> None:
     """Retrain the reader once the current transaction commits (in a worker when a broker is set)."""
     from conversations.tasks import train_reader_task

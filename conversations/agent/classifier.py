@@ -27,8 +27,8 @@ import numpy as np
 
 from conversations.agent.entities import gazetteer_entities
 from conversations.agent.reference_data import IntentsVersion, intents_version
-from conversations.intents import intent_examples_sync
-from conversations.models import Intent, IntentExample
+from conversations.intents import intent_examples_embed_missing
+from conversations.models import IntentExample
 from conversations.reader.artefact import Reader
 from conversations.reader.selectors import reader_for
 from knowledge.embeddings import embed_query
@@ -236,13 +236,7 @@ def _stored_examples(model: str) -> list[tuple[str, list[float], bool, str]]:
     """(intent name, embedding, is description) of every active intent, embedding any intent whose
     examples have no rows for ``model`` yet (a new embedding backend, rows written before this
     table existed)."""
-    active = list(Intent.objects.filter(is_active=True).order_by("name"))
-    embedded = set(
-        IntentExample.objects.filter(embedding_model=model).values_list("intent_id", flat=True).distinct()
-    )
-    for intent in active:
-        if intent.pk not in embedded and (intent.examples or intent.description):
-            intent_examples_sync(intent=intent)
+    intent_examples_embed_missing(model)
     rows = (
         IntentExample.objects.filter(intent__is_active=True, embedding_model=model)
         .order_by("intent__name", "id")

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.sparse import csr_matrix
 
-from conversations.reader.features import NGRAM_FEATURES, NGRAM_RANGE, NGRAM_WEIGHT, feature_matrix, ngram_row
+from conversations.reader.features import NGRAM_FEATURES, NGRAM_RANGE, NGRAM_WEIGHT, ngram_row
 from knowledge.languages import DEFAULT_LANGUAGE
 
 ARTEFACT_FORMAT = 2
@@ -99,9 +99,6 @@ class Reader:
     embedding_model: str
     version: int = 0
     metadata: dict[str, object] = field(default_factory=dict)
-
-    def features(self, vectors: np.ndarray, texts: Sequence[str]) -> csr_matrix:
-        return feature_matrix(vectors, texts)
 
     def intent_probabilities(self, features: csr_matrix) -> np.ndarray:
         """Calibrated probabilities, one row per text, columns in ``self.intents`` order."""

@@ -17,8 +17,8 @@ import numpy as np
 from django.db import connection, transaction
 from django.db.models import Max
 
-from conversations.intents import intent_examples_sync, reader_retrain_later, text_hash
-from conversations.models import Intent, IntentExample, ReaderModel, TrainingExample
+from conversations.intents import intent_examples_embed_missing, reader_retrain_later, text_hash
+from conversations.models import IntentExample, ReaderModel, TrainingExample
 from conversations.reader.artefact import ARTEFACT_FORMAT
 from conversations.reader.features import NGRAM_FEATURES, NGRAM_RANGE, NGRAM_WEIGHT
 from conversations.reader.training import INTENT_C, SCOPE_C, STACK_C, TrainingSet, train_reader
@@ -52,11 +52,7 @@ def _embed_missing_training_examples(model: str) -> None:
 def reader_training_set() -> TrainingSet:
     """Everything the reader learns from, as the database holds it now."""
     model = embedding_model_name()
-    embedded = set(
-        IntentExample.objects.filter(embedding_model=model).values_list("intent_id", flat=True).distinct()
-    )
-    for intent in Intent.objects.filter(is_active=True).exclude(pk__in=embedded):
-        intent_examples_sync(intent=intent)
+    intent_examples_embed_missing(model)
     _embed_missing_training_examples(model)
     rows = list(
         IntentExample.objects.filter(intent__is_active=True, is_description=False, embedding_model=model)
@@ -201,14 +197,16 @@ def training_examples_review(examples: list[TrainingExample], *, status: str, sa
     when accepted training data changed. Returns how many examples changed."""
     changed = 0
     retrain = False
+    # Which of them are accepted as stored now (one query): editing or rejecting those changes training too.
+    accepted = set(
+        TrainingExample.objects.filter(
+            pk__in=[example.pk for example in examples if example.pk], status=TrainingExample.Status.ACCEPTED
+        ).values_list("pk", flat=True)
+    )
     for example in examples:
         example.text = example.text.strip()
         example.text_hash = text_hash(example.text)
-        was_accepted = (
-            TrainingExample.objects.filter(pk=example.pk, status=TrainingExample.Status.ACCEPTED).exists()
-            if example.pk
-            else False
-        )
+        was_accepted = example.pk in accepted
         if example.status == status and not saving:
             continue
         example.status = status
