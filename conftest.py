@@ -26,20 +26,38 @@ from rest_framework.test import APIClient
 from apikeys.access import ALL_SCOPES, Scope
 from apikeys.models import ApiKey
 from apikeys.services import api_key_create
+from company.demo_data import vocabulary_of_files
+from company.vocabulary import Vocabulary
 from conversations.agent import model_client
+from pricing.demo_data import DEMO_FILE as PRICE_BOOK_DEMO_FILE
 from salesagent.celery import app as celery_app
+from salesagent.demo import DEMO_COMPANIES_DIR
 from salesagent.embedded_db import ensure_configured_server
 from salesagent.fake_openai import FakeOpenAI
 from salesagent.testing import free_port, start_celery_worker, stop_process, wait_for_worker, wait_until
 from salesagent.tests.demo_database import DEMO_SNAPSHOT, DemoSnapshot
 
-pytest_plugins = ["salesagent.tests.browser"]
+pytest_plugins = ["salesagent.tests.browser", "salesagent.tests.companies"]
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
     # Settings start nothing; the test session starts the embedded database (when DATABASE_URL is unset)
     # before pytest-django creates the test database in it.
     ensure_configured_server()
+
+
+@pytest.fixture(scope="session")
+def demo_vocabulary() -> Vocabulary:
+    """The demo company's vocabulary (plans, segments, terms, unit) from its files, without the database."""
+    return vocabulary_of_files(PRICE_BOOK_DEMO_FILE)
+
+
+@pytest.fixture(scope="session")
+def brightdesk_vocabulary() -> Vocabulary:
+    """The second demo company's vocabulary (demo_companies/brightdesk): plans that are ordinary words
+    (Starter, Growth, Scale, Unlimited), priced per agent, a startup discount, helpdesk tools."""
+    folder = DEMO_COMPANIES_DIR / "brightdesk"
+    return vocabulary_of_files(folder / "price_book.json", folder / "company.json")
 
 
 @pytest.fixture(scope="session")

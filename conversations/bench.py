@@ -35,19 +35,11 @@ REQUEST_TIMEOUT_SECONDS = 60
 
 # Message parts: each turn combines them with its own numbers, so no two messages are the same.
 OPENINGS = ("Hi,", "Hello team,", "Quick question:", "Hey,", "Good morning,", "")
-QUESTIONS = (
-    "how much would {n} seats of Standard cost per month?",
-    "do you integrate with HubSpot and Slack for a team of {n}?",
-    "can we pay by bank transfer for {n} licenses?",
-    "is there a free trial for our {n} analysts?",
-    "what's your refund policy if {n} of us stop using it?",
-    "do you support SSO for {n} users on Premium?",
-    "can our {n} people use the interface in Spanish?",
-    "I'd like to book a demo for our {n}-person sales team.",
-    "we are a nonprofit with {n} staff, do you have a discount?",
-    "how does Orbit compare with Tableau for {n} viewers?",
-    "where are the API docs? we have {n} developers looking.",
-    "our {n} dashboards stopped syncing and nobody answered my ticket.",
+# The demo company's questions (they name its plans and tools), from conversations/demo/.
+QUESTIONS: tuple[str, ...] = tuple(
+    json.loads(
+        (Path(__file__).resolve().parent / "demo" / "bench_messages.json").read_text(encoding="utf-8")
+    )["questions"]
 )
 PROSPECTS = (
     "prospect_001",

@@ -12,11 +12,11 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from django.core.checks import CheckMessage, Error, Tags, register
+from django.core.checks import CheckMessage, Error, Tags, Warning, register
 from django.db import DatabaseError
 
 from conversations.agent.policy import REFERENCED_INTENTS
-from conversations.demo_data import DEMO_FILE
+from conversations.demo_data import TAXONOMY_FILE
 from conversations.models import Action, Intent
 
 ACTIONS = set(Action.values)
@@ -46,8 +46,8 @@ def _problems(intents: dict[str, str], where: str) -> list[CheckMessage]:
 
 @register()
 def check_demo_intents(app_configs: Iterable[Any] | None = None, **kwargs: Any) -> list[CheckMessage]:
-    rows = json.loads(DEMO_FILE.read_text(encoding="utf-8"))
-    return _problems({row["name"]: row["primary_action"] for row in rows}, "the demo intents file")
+    rows = json.loads(TAXONOMY_FILE.read_text(encoding="utf-8"))
+    return _problems({row["name"]: row["primary_action"] for row in rows}, "the taxonomy's intents file")
 
 
 @register(Tags.database)
@@ -59,3 +59,45 @@ def check_intent_table(app_configs: Iterable[Any] | None = None, **kwargs: Any) 
     if not intents:
         return []  # a fresh database: load_demo or the admin will create them
     return _problems(intents, "the intents table")
+
+
+@register(Tags.database)
+def check_company_setup(app_configs: Iterable[Any] | None = None, **kwargs: Any) -> list[CheckMessage]:
+    """Warn about what a turn needs and the database lacks: intents, an active price book, knowledge."""
+    from knowledge.models import Document
+    from pricing.models import PriceBook
+
+    try:
+        has_intents = Intent.objects.filter(is_active=True).exists()
+        has_price_book = PriceBook.objects.filter(is_active=True).exists()
+        has_knowledge = Document.objects.filter(
+            is_active=True, index_status=Document.IndexStatus.INDEXED
+        ).exists()
+    except DatabaseError:
+        return []  # no tables yet (before migrate)
+    problems: list[CheckMessage] = []
+    if not has_intents:
+        problems.append(
+            Warning(
+                "No intents: every turn would be answered with an empty intent and a holding reply.",
+                hint="Run `manage.py load_taxonomy` (the default intents) or `manage.py load_demo`.",
+                id="conversations.W001",
+            )
+        )
+    if not has_price_book:
+        problems.append(
+            Warning(
+                "No active price book: price questions cannot be quoted.",
+                hint="Add one in the admin (Pricing > Price books) and mark it active.",
+                id="conversations.W002",
+            )
+        )
+    if not has_knowledge:
+        problems.append(
+            Warning(
+                "No indexed knowledge: drafts cannot answer from your documents.",
+                hint="Run `manage.py ingest_knowledge <folder>` with your Markdown, text or HTML documents.",
+                id="conversations.W003",
+            )
+        )
+    return problems

@@ -1,8 +1,11 @@
-"""The taxonomy's intents with example utterances, shipped as ``conversations/demo/intents.json``.
+"""The default intents (the taxonomy) and the demo company's additions to them.
 
-Example utterances in other languages live in ``conversations/demo/intent_examples/<language>.json``
-(``{"<intent name>": [...]}``) and are appended to each intent's English examples, so prospects are
-understood whichever of our languages they write in.
+``conversations/taxonomy/intents.json`` holds every default intent's policy and reply frames, written
+for any company; ``taxonomy/neutral_examples.json`` company-neutral examples of each in five languages
+and ``taxonomy/out_of_scope.json`` what people write to other businesses. ``load_taxonomy`` loads
+those. The demo company adds its own examples (``conversations/demo/intents.json`` and, in other
+languages, ``demo/intent_examples/<language>.json``) and may override a frame; ``load_demo`` loads
+the taxonomy with those additions.
 """
 
 from __future__ import annotations
@@ -20,9 +23,8 @@ from salesagent.demo import DemoLoadReport
 DEMO_DIR = Path(__file__).resolve().parent / "demo"
 DEMO_FILE = DEMO_DIR / "intents.json"
 EXAMPLES_DIR = DEMO_DIR / "intent_examples"
-# Company-neutral examples of every default intent in five languages, and out-of-scope messages
-# (what people write to other businesses): the reader learns from them for any company.
 TAXONOMY_DIR = Path(__file__).resolve().parent / "taxonomy"
+TAXONOMY_FILE = TAXONOMY_DIR / "intents.json"
 NEUTRAL_EXAMPLES_FILE = TAXONOMY_DIR / "neutral_examples.json"
 OUT_OF_SCOPE_FILE = TAXONOMY_DIR / "out_of_scope.json"
 
@@ -40,19 +42,31 @@ def out_of_scope_examples() -> list[dict[str, str]]:
     return list(json.loads(OUT_OF_SCOPE_FILE.read_text(encoding="utf-8"))["examples"])
 
 
+def taxonomy_intent_rows() -> list[dict[str, Any]]:
+    """The default intents with their company-neutral examples (every language)."""
+    rows = json.loads(TAXONOMY_FILE.read_text(encoding="utf-8"))
+    neutral = neutral_examples()
+    for row in rows:
+        row["examples"] = list(dict.fromkeys(neutral.get(row["name"], [])))
+    return rows
+
+
 def demo_intent_rows() -> list[dict[str, Any]]:
-    """The demo intents, each with its English examples followed by those in other languages, then the
-    company-neutral ones."""
-    rows = json.loads(DEMO_FILE.read_text(encoding="utf-8"))
+    """The default intents with the demo company's examples (English, then other languages) before the
+    company-neutral ones, and its reply frames where it overrides one."""
+    demo = {row["name"]: row for row in json.loads(DEMO_FILE.read_text(encoding="utf-8"))}
     translated = [
         json.loads(path.read_text(encoding="utf-8")) for path in sorted(EXAMPLES_DIR.glob("*.json"))
     ]
-    translated.append(neutral_examples())
+    rows = taxonomy_intent_rows()
     for row in rows:
-        examples = [*row.get("examples", [])]
+        addition = demo.get(row["name"], {})
+        examples = [*addition.get("examples", [])]
         for by_intent in translated:
             examples += by_intent.get(row["name"], [])
-        row["examples"] = list(dict.fromkeys(examples))
+        row["examples"] = list(dict.fromkeys([*examples, *row["examples"]]))
+        for language, frame in addition.get("reply_frames", {}).items():
+            row["reply_frames"][language] = {**row["reply_frames"].get(language, {}), **frame}
     return rows
 
 
@@ -63,11 +77,21 @@ def _demo_fields(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-@transaction.atomic
+def load_taxonomy_intents(*, reset: bool = False) -> DemoLoadReport:
+    """Create the default intents that are missing, with company-neutral examples; with ``reset``,
+    also restore edited ones."""
+    return _load_intents(taxonomy_intent_rows(), reset=reset)
+
+
 def load_demo_intents(*, reset: bool = False) -> DemoLoadReport:
     """Create the demo intents that are missing; with ``reset``, also restore edited ones."""
+    return _load_intents(demo_intent_rows(), reset=reset)
+
+
+@transaction.atomic
+def _load_intents(rows: list[dict[str, Any]], *, reset: bool) -> DemoLoadReport:
     report = DemoLoadReport()
-    for row in demo_intent_rows():
+    for row in rows:
         fields = _demo_fields(row)
         intent = Intent.objects.select_for_update().filter(name=row["name"]).first()
         differs = intent is not None and any(getattr(intent, k) != v for k, v in fields.items())

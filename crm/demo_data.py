@@ -26,10 +26,11 @@ def _demo_fields(row: dict[str, Any]) -> dict[str, Any]:
 
 
 @transaction.atomic
-def load_demo_prospects(*, reset: bool = False) -> DemoLoadReport:
-    """Create the demo prospects that are missing; with ``reset``, also restore edited ones."""
+def load_demo_prospects(*, reset: bool = False, path: Path = DEMO_FILE) -> DemoLoadReport:
+    """Create the demo prospects (of ``path``, default the demo's) that are missing; with ``reset``,
+    also restore edited ones."""
     report = DemoLoadReport()
-    for row in json.loads(DEMO_FILE.read_text(encoding="utf-8")):
+    for row in json.loads(path.read_text(encoding="utf-8")):
         external_id, fields = row["external_id"], _demo_fields(row)
         existing = Prospect.objects.select_for_update().filter(external_id=external_id).first()
         differs = existing is not None and any(getattr(existing, k) != v for k, v in fields.items())

@@ -1,4 +1,4 @@
-"""The demo knowledge base (Orbit Analytics), shipped as Markdown files in ``knowledge/demo/``.
+"""The demo knowledge base, shipped as Markdown files in ``knowledge/demo/``.
 
 The English originals sit in the folder itself; their translations in ``<language>/`` subfolders,
 each file naming its original in ``translation_of:`` front matter.
@@ -20,19 +20,21 @@ from salesagent.demo import DemoLoadReport
 DEMO_DIR = Path(__file__).resolve().parent / "demo"
 
 
-def demo_document_files() -> list[Path]:
-    """The demo's Markdown files, originals first so every translation's original exists when it loads."""
-    return sorted(DEMO_DIR.glob("*.md")) + sorted(DEMO_DIR.glob("*/*.md"))
+def demo_document_files(directory: Path = DEMO_DIR) -> list[Path]:
+    """The Markdown files of a demo company's folder, originals first so every translation's original
+    exists when it loads."""
+    return sorted(directory.glob("*.md")) + sorted(directory.glob("*/*.md"))
 
 
 @transaction.atomic
-def load_demo_documents(*, reset: bool = False) -> DemoLoadReport:
-    """Create the demo documents that are missing; with ``reset``, also restore edited ones.
+def load_demo_documents(*, reset: bool = False, directory: Path = DEMO_DIR) -> DemoLoadReport:
+    """Create the demo documents (of ``directory``, default the demo's) that are missing; with
+    ``reset``, also restore edited ones.
 
     A restored document whose text is back to what was indexed is not re-embedded.
     """
     report = DemoLoadReport()
-    for path in demo_document_files():
+    for path in demo_document_files(directory):
         parsed = read_document_file(path)
         original = Document.objects.get(slug=parsed.translation_of) if parsed.translation_of else None
         fields: dict[str, Any] = {
@@ -42,7 +44,7 @@ def load_demo_documents(*, reset: bool = False) -> DemoLoadReport:
             "tags": parsed.tags,
             "language": parsed.language or DEFAULT_LANGUAGE,
             "translation_of": original,
-            "source": f"demo/{path.relative_to(DEMO_DIR).as_posix()}",
+            "source": f"demo/{path.relative_to(directory).as_posix()}",
             "is_active": True,
         }
         existing = Document.objects.filter(slug=parsed.slug).first()

@@ -34,7 +34,7 @@ COMMON_LEXEME_SHARE = 0.25
 MIN_CHUNKS_FOR_COMMON_LEXEMES = 20
 LEXEME_RE = re.compile(r"'((?:[^']|'')+)'")
 # Explicit web-search syntax: a quoted phrase, a leading -exclusion or an upper-case OR. Lower-case
-# "or" is left out on purpose: prospects write it in prose ("Basic or Standard?"), where AND-ing
+# "or" is left out on purpose: prospects write it in prose ("Starter or Pro?"), where AND-ing
 # each side would match almost nothing, and OR-ing all lexemes already covers both alternatives.
 WEBSEARCH_SYNTAX_RE = re.compile(r'"|(?:^|\s)-\w|\sOR\s')
 

@@ -1,6 +1,6 @@
 """The words the knowledge base uses, to tell a question it can answer from one it cannot.
 
-A prospect asking about a tool or a standard the knowledge base never mentions ("HIPAA", "Shopify")
+A prospect asking about a tool or a standard the knowledge base never mentions ("HIPAA", "Jira")
 must get "let me check with the team", not a nearby answer about something else. The vocabulary is
 built from the active documents' chunks and cached per index version, so edits are seen at once.
 """

@@ -7,6 +7,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html, format_html_join
 
+from company.selectors import company_profile
 from pricing.models import PlanPrice, PriceBook, SegmentDiscount, VolumeDiscount
 from pricing.quotes import Quote, QuoteError, QuoteNeedsSales, example_quotes, format_money
 from pricing.services import price_book_activate, price_book_save
@@ -17,7 +18,7 @@ EXAMPLE_SEATS = (10, 100, 250, 500)
 class PlanPriceInline(admin.TabularInline):
     model = PlanPrice
     extra = 0
-    fields = ("name", "seat_price", "max_seats", "custom_pricing", "sort_order")
+    fields = ("name", "aliases", "seat_price", "max_seats", "custom_pricing", "sort_order")
 
 
 class VolumeDiscountInline(admin.TabularInline):
@@ -29,16 +30,16 @@ class VolumeDiscountInline(admin.TabularInline):
 class SegmentDiscountInline(admin.TabularInline):
     model = SegmentDiscount
     extra = 0
-    fields = ("segment", "percent")
+    fields = ("segment", "label", "terms", "percent", "duration_months")
 
 
-def _example_cell(cell: Quote | QuoteError) -> str:
+def _example_cell(cell: Quote | QuoteError, unit: str) -> str:
     if isinstance(cell, QuoteNeedsSales):
         return "contact sales"
     if isinstance(cell, QuoteError):
         return str(cell)
     per_seat = format_money(cell.seat_price, cell.currency)
-    return f"{format_money(cell.monthly_total, cell.currency)} ({per_seat} per seat)"
+    return f"{format_money(cell.monthly_total, cell.currency)} ({per_seat} per {unit})"
 
 
 @admin.register(PriceBook)
@@ -62,12 +63,20 @@ class PriceBookAdmin(admin.ModelAdmin):
     def example_quotes(self, obj: PriceBook) -> str:
         if obj.pk is None:
             return "Save the price book to see example quotes."
-        header = format_html_join("", "<th>{} seats</th>", ((seats,) for seats in EXAMPLE_SEATS))
+        profile = company_profile()
+        header = format_html_join(
+            "", "<th>{} {}</th>", ((seats, profile.unit_plural) for seats in EXAMPLE_SEATS)
+        )
         rows = format_html_join(
             "",
             "<tr><th>{}</th>{}</tr>",
             (
-                (plan, format_html_join("", "<td>{}</td>", ((_example_cell(cell),) for cell in cells)))
+                (
+                    plan,
+                    format_html_join(
+                        "", "<td>{}</td>", ((_example_cell(cell, profile.unit_singular),) for cell in cells)
+                    ),
+                )
                 for plan, cells in example_quotes(price_book=obj, seat_counts=EXAMPLE_SEATS)
             ),
         )

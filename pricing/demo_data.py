@@ -37,6 +37,7 @@ def _book_fields(data: dict[str, Any]) -> dict[str, Any]:
 
 def _plan_fields(row: dict[str, Any]) -> dict[str, Any]:
     return {
+        "aliases": list(row.get("aliases") or []),
         "seat_price": _decimal(row["seat_price"]),
         "max_seats": row["max_seats"],
         "custom_pricing": row["custom_pricing"],
@@ -46,6 +47,15 @@ def _plan_fields(row: dict[str, Any]) -> dict[str, Any]:
 
 def _percent_fields(row: dict[str, Any]) -> dict[str, Any]:
     return {"percent": Decimal(row["percent"])}
+
+
+def _segment_fields(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "label": row.get("label") or row["segment"],
+        "terms": list(row.get("terms") or [row["segment"]]),
+        "percent": Decimal(row["percent"]),
+        "duration_months": row.get("duration_months"),
+    }
 
 
 def _differs(instance: models.Model | None, fields: dict[str, Any]) -> bool:
@@ -99,9 +109,10 @@ def _load_rows(
 
 
 @transaction.atomic
-def load_demo_price_book(*, reset: bool = False) -> DemoLoadReport:
-    """Create the demo price book rows that are missing; with ``reset``, restore the demo book exactly."""
-    data = json.loads(DEMO_FILE.read_text(encoding="utf-8"))
+def load_demo_price_book(*, reset: bool = False, path: Path = DEMO_FILE) -> DemoLoadReport:
+    """Create the rows of the price book in ``path`` (default: the demo's) that are missing; with
+    ``reset``, restore that book exactly."""
+    data = json.loads(path.read_text(encoding="utf-8"))
     report = DemoLoadReport()
     book = _load_book(report, data, reset=reset)
     _load_rows(report, book, PlanPrice, "name", data["plans"], _plan_fields, label="plan", reset=reset)
@@ -121,7 +132,7 @@ def load_demo_price_book(*, reset: bool = False) -> DemoLoadReport:
         SegmentDiscount,
         "segment",
         data["segment_discounts"],
-        _percent_fields,
+        _segment_fields,
         label="segment",
         reset=reset,
     )

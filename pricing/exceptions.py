@@ -34,13 +34,23 @@ class QuoteNeedsSales(QuoteError):
     """The request is sales territory: a custom-pricing plan, or more seats than the plan is quoted for.
 
     ``max_seats`` is the most seats a quote covers: the plan's own limit, or for a custom-pricing plan
-    the largest limit of the book's quotable plans (None when there is none).
+    the largest limit of the book's quotable plans (None when there is none). ``custom_plan`` is the
+    book's custom-pricing plan, the one sales would offer (None when the book has none).
     """
 
-    def __init__(self, *, plan: str, seats: int, max_seats: int | None, custom_pricing: bool) -> None:
+    def __init__(
+        self,
+        *,
+        plan: str,
+        seats: int,
+        max_seats: int | None,
+        custom_pricing: bool,
+        custom_plan: str | None = None,
+    ) -> None:
         self.plan = plan
         self.seats = seats
         self.max_seats = max_seats
         self.custom_pricing = custom_pricing
+        self.custom_plan = custom_plan
         reason = "has custom pricing" if custom_pricing else f"is quoted for at most {max_seats} seats"
         super().__init__(f"{plan} {reason}; {seats} seats need a conversation with sales.")

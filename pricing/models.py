@@ -35,7 +35,7 @@ class Adjustment(models.TextChoices):
     """The kinds of adjustment a quote applies to the per-seat price, in a price book's stack order."""
 
     VOLUME = "volume", "Volume (bulk) discount"
-    SEGMENT = "segment", "Segment (nonprofit/education) discount"
+    SEGMENT = "segment", "Segment discount"
     MONTHLY_SURCHARGE = "monthly_surcharge", "Monthly billing surcharge"
 
 
@@ -50,7 +50,7 @@ class PriceBook(models.Model):
     name = models.CharField(max_length=100, unique=True)
     currency = models.CharField(max_length=3, default="USD", help_text="ISO 4217 code, e.g. USD.")
     monthly_billing_surcharge_percent = _percent_field(
-        default=Decimal("20"),
+        default=Decimal("0"),
         help_text="How much more a seat costs per month when billed monthly instead of annually.",
     )
     stack_order = ArrayField(
@@ -93,7 +93,13 @@ class PriceBook(models.Model):
 
 class PlanPrice(models.Model):
     price_book = models.ForeignKey(PriceBook, on_delete=models.CASCADE, related_name="plans")
-    name = models.CharField(max_length=50, help_text="As prospects write it, e.g. Standard.")
+    name = models.CharField(max_length=50, help_text="As replies write it, e.g. Growth.")
+    aliases = ArrayField(
+        models.CharField(max_length=50),
+        default=list,
+        blank=True,
+        help_text="Other names prospects use for the plan, comma-separated, e.g. Pro for Professional.",
+    )
     seat_price = models.DecimalField(
         max_digits=10,
         decimal_places=2,
@@ -109,7 +115,8 @@ class PlanPrice(models.Model):
         help_text="Most seats this plan is quoted for; above it the prospect talks to sales. Empty: any.",
     )
     custom_pricing = models.BooleanField(
-        default=False, help_text="Never quoted by the tool (e.g. Enterprise): the prospect talks to sales."
+        default=False,
+        help_text="Never quoted by the tool (a top plan priced per deal): the prospect talks to sales.",
     )
     sort_order = models.PositiveSmallIntegerField(default=0)
 
@@ -151,13 +158,31 @@ class VolumeDiscount(models.Model):
 
 
 class SegmentDiscount(models.Model):
-    class Segment(models.TextChoices):
-        NONPROFIT = "nonprofit", "Nonprofit"
-        EDUCATION = "education", "Education (schools, universities)"
+    """A discount for one kind of buyer (nonprofits, schools, startups...), recognised by its terms."""
 
     price_book = models.ForeignKey(PriceBook, on_delete=models.CASCADE, related_name="segment_discounts")
-    segment = models.CharField(max_length=20, choices=Segment.choices)
+    segment = models.SlugField(max_length=40, help_text="A short key, e.g. startup.")
+    label = models.CharField(
+        max_length=80,
+        help_text="How a quote names the buyers, after the percentage: '30% discount for <label>'.",
+    )
+    terms = ArrayField(
+        models.CharField(max_length=80),
+        default=list,
+        help_text=(
+            "Words by which prospects say they are such a buyer, in every language you serve, "
+            "comma-separated, e.g. startup, start-up, early-stage. Matched as whole words, case-insensitive."
+        ),
+    )
     percent = _percent_field()
+    duration_months = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text=(
+            "How many months the discount lasts (12: the first year). Empty: for as long as they subscribe."
+        ),
+    )
 
     class Meta:
         ordering = ["segment"]
@@ -167,4 +192,10 @@ class SegmentDiscount(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.percent.normalize():f}% for {self.get_segment_display()}"
+        return f"{self.percent.normalize():f}% for {self.label}"
+
+    def clean(self) -> None:
+        if not [term for term in self.terms or () if term.strip()]:
+            raise ValidationError(
+                {"terms": "Give at least one word by which prospects say they are such a buyer."}
+            )

@@ -1,6 +1,6 @@
 """Reading a price question from a prospect's message: which plan, how many seats, billing and segment.
 
-``read_quote_request`` turns "How much for 300 Standard seats per month?" into the arguments of
+``read_quote_request`` turns "How much for 300 Pro seats per month?" into the arguments of
 ``quote_price``. A follow-up ("and for 40 seats?") fills what it leaves out from the conversation so
 far: the current message wins over the context, and a recent context message over an older one. Plan
 names come from the active price book. Only numbers attached to a seat noun ("300 users", "team of
@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal, TypeVar
 
+from company.selectors import current_vocabulary
 from pricing import quote_vocabulary as vocab
-from pricing.selectors import active_plan_names
 
 Billing = Literal["annual", "monthly"]
 T = TypeVar("T")
@@ -60,7 +60,7 @@ class QuoteRequest:
 @dataclass(frozen=True)
 class _Patterns:
     plan: re.Pattern[str] | None
-    plan_for_number: re.Pattern[str] | None  # "Premium for 40?": a price question without price words
+    plan_for_number: re.Pattern[str] | None  # "Pro for 40?": a price question without price words
     names: dict[str, str]  # casefolded name -> the price book's spelling
     strong_seats: tuple[re.Pattern[str], ...]
     weak_seats: tuple[re.Pattern[str], ...]
@@ -81,10 +81,7 @@ NOT_PLAN_AFTER_RE = _compile(vocab.NOT_PLAN_AFTER)
 CURRENT_PLAN_BEFORE_RE = _compile(vocab.CURRENT_PLAN_BEFORE)
 FROM_PLAN_BEFORE_RE = _compile(vocab.FROM_PLAN_BEFORE)
 TO_PLAN_AFTER_RE = _compile(vocab.TO_PLAN_AFTER)
-SEGMENT_RES = (
-    ("nonprofit", _compile(rf"\b(?:{vocab.NONPROFIT_TERMS})\b")),
-    ("education", _compile(rf"\b(?:{vocab.EDUCATION_TERMS})\b")),
-)
+PLAN_NOUN_AFTER_RE = _compile(r"[\s-]+(?:plan|package|tier|edition|subscription|plano|forfait|paket)\b")
 NEGATION_BEFORE_RE = _compile(vocab.NEGATION_BEFORE)
 SELF_IDENTIFIED_BEFORE_RE = _compile(vocab.SELF_IDENTIFIED_BEFORE)
 OFFER_AFTER_RE = _compile(vocab.OFFER_AFTER)
@@ -98,7 +95,7 @@ IN_BEFORE_RE = _compile(r"\b(?:in|within|dentro de|en|em|dans|innerhalb)\s+$")
 COMMITMENT_BEFORE_RE = _compile(vocab.COMMITMENT_BEFORE)
 BILLING_VERB_NEAR_RE = _compile(vocab.BILLING_VERB_NEAR)
 BILLING_VERB_AFTER_RE = _compile(vocab.BILLING_VERB_AFTER)
-# "Premium for 40?", "what if we went with 35", "what about 60?": a number after a preposition, alone.
+# "Pro for 40?", "what if we went with 35", "what about 60?": a number after a preposition, alone.
 FOR_NUMBER = (
     rf"\b(?:for|with|about|para|por|con|com|pour|avec|f[uü]r|mit|bei)\s+(?:{APPROXIMATELY}\s*)?{NUMBER_START}(?P<num>{NUMBER})"
     r"(?=\s*(?:[?.!,;)]|$|(?:on|with|in|at|under|and|or|please|por favor|s'il|bitte)\b))"
@@ -108,8 +105,25 @@ BARE_NUMBER_RE = _compile(rf"{NUMBER_START}(?P<num>{NUMBER})\+?(?!\d|{vocab.NOT_
 
 
 @lru_cache(maxsize=16)
-def _patterns(plan_names: tuple[str, ...]) -> _Patterns:
-    names = {name.casefold(): name for name in plan_names}
+def _segment_patterns(
+    segments: tuple[tuple[str, tuple[str, ...]], ...],
+) -> tuple[tuple[str, re.Pattern[str]], ...]:
+    """Each segment's terms as one pattern: whole words, any case, a hyphen or space between words."""
+    compiled = []
+    for segment, terms in segments:
+        words = sorted({term.strip() for term in terms if term.strip()}, key=len, reverse=True)
+        if words:
+            alternatives = "|".join(
+                r"[\s-]*".join(re.escape(part) for part in word.split()) for word in words
+            )
+            compiled.append((segment, _compile(rf"(?<![\w-])(?:{alternatives})(?![\w-])")))
+    return tuple(compiled)
+
+
+@lru_cache(maxsize=16)
+def _patterns(spellings: tuple[tuple[str, str], ...]) -> _Patterns:
+    names = dict(spellings)
+    plan_names = tuple(names)
     plan_alternatives = "|".join(re.escape(name) for name in sorted(plan_names, key=len, reverse=True))
     plan = _compile(rf"(?<![\w-])(?:{plan_alternatives})(?!\w)") if plan_names else None
     plan_for_number = (
@@ -200,36 +214,47 @@ def _loose_count(text: str, pattern: re.Pattern[str]) -> int | None:
 
 
 def _plans(text: str, patterns: _Patterns) -> list[str]:
-    """The plans ``text`` names in order, the one the prospect asks about first: in "we're on Basic,
-    what would Premium cost?" or "from Basic to Premium" that is Premium, not the plan they have."""
+    """The plans ``text`` names in order, the one the prospect asks about first: in "we're on Starter,
+    what would Growth cost?" or "from Starter to Growth" that is Growth, not the plan they have.
+
+    Plan names are often ordinary words: a name written as a name (capitalised) or followed by a plan
+    noun is explicit, and when a message has an explicit mention its bare lower-case ones ("we need to
+    scale our team") are words, not plans.
+    """
     if patterns.plan is None:
         return []
-    found: list[tuple[bool, int, str]] = []
+    found: list[tuple[bool, int, str, bool]] = []
     for match in patterns.plan.finditer(text):
-        if match.group(0)[0].islower() and NOT_PLAN_AFTER_RE.match(text, match.end()):
+        lower = match.group(0)[0].islower()
+        if lower and NOT_PLAN_AFTER_RE.match(text, match.end()):
             continue  # "standard reports", "enterprise-grade": the word, not the plan
+        explicit = not lower or bool(PLAN_NOUN_AFTER_RE.match(text, match.end()))
         before = text[: match.start()]
         current = bool(CURRENT_PLAN_BEFORE_RE.search(before)) or bool(
             FROM_PLAN_BEFORE_RE.search(before) and TO_PLAN_AFTER_RE.match(text, match.end())
         )
-        name = patterns.names[match.group(0).casefold()]
-        if all(name != seen for _, _, seen in found):
-            found.append((current, match.start(), name))
+        name = patterns.names[" ".join(match.group(0).split()).casefold()]
+        if all(name != seen for _, _, seen, _ in found):
+            found.append((current, match.start(), name, explicit))
+    if any(explicit for *_, explicit in found):
+        found = [mention for mention in found if mention[3]]
     # The plan they have only comes first when it is the only one named.
-    return [name for _, _, name in sorted(found)]
+    return [name for _, _, name, _ in sorted(found)]
 
 
 def _names_only_plans(text: str, patterns: _Patterns) -> bool:
-    """The message is a bare follow-up on a plan: "what about Premium?", "and the Basic plan then?"."""
+    """The message is a bare follow-up on a plan: "what about Pro?", "and the Starter plan then?"."""
     rest = FOLLOW_UP_RE.sub(" ", text, count=1)
     rest = patterns.plan.sub(" ", rest) if patterns.plan else rest
     words = [word for word in re.findall(r"\w+", rest.lower()) if word not in vocab.FOLLOW_UP_FILLERS]
     return len(words) <= 2
 
 
-def _segment(text: str, *, self_identified_only: bool) -> str | None:
+def _segment(
+    text: str, segments: tuple[tuple[str, re.Pattern[str]], ...], *, self_identified_only: bool
+) -> str | None:
     hits: list[tuple[int, str]] = []
-    for segment, pattern in SEGMENT_RES:
+    for segment, pattern in segments:
         for match in pattern.finditer(text):
             before = text[: match.start()]
             if NEGATION_BEFORE_RE.search(before):
@@ -284,40 +309,50 @@ def _seats_in_history(history: Sequence[str], patterns: _Patterns, index: int) -
 
 
 def read_quote_request(
-    message: str, *, context: Sequence[str] = (), plan_names: Sequence[str] | None = None
+    message: str,
+    *,
+    context: Sequence[str] = (),
+    plans: Mapping[str, str] | None = None,
+    segments: Mapping[str, Sequence[str]] | None = None,
 ) -> QuoteRequest | None:
     """The quote ``message`` asks for, completed from ``context``; None when it is not about price.
 
-    ``context`` is the conversation so far, both sides, oldest first. ``plan_names`` defaults to the
-    active price book's plans. A message without price words still counts when the conversation is
+    ``context`` is the conversation so far, both sides, oldest first. ``plans`` maps every spelling of
+    a plan (name or alias, case-folded) to its price-book name and ``segments`` each segment discount
+    to the words by which prospects say they belong to it; both default to the active price book's.
+    A message without price words still counts when the conversation is
     about price and it gives a slot ("yes, we're a school, 150 seats") or is a short follow-up
-    naming a plan ("what about Premium?"); then ``is_price_question`` is False.
+    naming a plan ("what about Pro?"); then ``is_price_question`` is False.
     """
-    names = tuple(plan_names) if plan_names is not None else active_plan_names()
-    patterns = _patterns(names)
+    if plans is None or segments is None:
+        vocabulary = current_vocabulary()
+        plans = vocabulary.plan_spellings if plans is None else plans
+        segments = vocabulary.segment_terms if segments is None else segments
+    patterns = _patterns(tuple((spelling.casefold(), name) for spelling, name in plans.items()))
+    segment_patterns = _segment_patterns(tuple((key, tuple(terms)) for key, terms in segments.items()))
     text = _normalise(message)
     history = [_normalise(earlier) for earlier in context]
 
-    plans = _plans(text, patterns)
+    mentioned = _plans(text, patterns)
     seats = _seats(text, patterns, in_context=False)
     is_price_question = (
         bool(PRICE_RE.search(text))
-        or bool(WEAK_PRICE_RE.search(text) and (plans or seats))
+        or bool(WEAK_PRICE_RE.search(text) and (mentioned or seats))
         or bool(patterns.plan_for_number and patterns.plan_for_number.search(text))
     )
     follow_up = bool(FOLLOW_UP_RE.search(text))
     if seats is None and (is_price_question or follow_up):
-        seats = _loose_count(text, FOR_NUMBER_RE)  # "how much is Premium for 40?"
+        seats = _loose_count(text, FOR_NUMBER_RE)  # "how much is Pro for 40?"
     if seats is None and history and SEAT_QUESTION_RE.search(history[-1]):
         seats = _loose_count(text, BARE_NUMBER_RE)
-    segment = _segment(text, self_identified_only=False)
+    segment = _segment(text, segment_patterns, self_identified_only=False)
     billing = _billing(text)
 
     about_price_before = any(
         PRICE_RE.search(earlier) or SEAT_QUESTION_RE.search(earlier) for earlier in history
     )
     gives_slot = seats is not None or segment is not None or billing is not None
-    plan_follow_up = bool(plans) and _names_only_plans(text, patterns)
+    plan_follow_up = bool(mentioned) and _names_only_plans(text, patterns)
     if not is_price_question and not (about_price_before and (gives_slot or plan_follow_up)):
         return None
 
@@ -332,11 +367,13 @@ def read_quote_request(
         return earlier
 
     plan = from_history(
-        "plan", plans[0] if plans else None, lambda i: next(iter(_plans(history[i], patterns)), None)
+        "plan", mentioned[0] if mentioned else None, lambda i: next(iter(_plans(history[i], patterns)), None)
     )
     seats = from_history("seats", seats, lambda i: _seats_in_history(history, patterns, i))
     billing = from_history("billing", billing, lambda i: _billing(history[i]))
-    segment = from_history("segment", segment, lambda i: _segment(history[i], self_identified_only=True))
+    segment = from_history(
+        "segment", segment, lambda i: _segment(history[i], segment_patterns, self_identified_only=True)
+    )
     return QuoteRequest(
         plan=plan,
         seats=seats,
@@ -344,6 +381,6 @@ def read_quote_request(
         segment=segment,
         wants_annual_total=_wants_annual_total(text),
         is_price_question=is_price_question,
-        plans=tuple(plans),
+        plans=tuple(mentioned),
         from_context=tuple(from_context),
     )

@@ -26,7 +26,7 @@ WEAK_SEAT_UNITS = (
     r"|professeurs|analystes|commerciaux|personen|mitarbeit(?:er(?:innen)?|ende[n]?)|kolleg(?:en|innen)"
     r"|angestellte[n]?|besch[aä]ftigte[n]?|mitglieder|lehrer(?:innen)?|lehrkr[aä]fte[n]?|leute|k[oö]pfe"
 )
-# Words that may stand between a number and its seat noun: "40 more seats", "300 Standard licences".
+# Words that may stand between a number and its seat noun: "40 more seats", "300 Pro licences".
 SEAT_MODIFIERS = (
     r"more|additional|extra|active|named|total|paid|new|internal|concurrent|licensed|full[- ]time"
     r"|part[- ]time"
@@ -116,8 +116,8 @@ PRICE_CUES = (
     r"|(?:w[uü]rden|werden|m[uü]ssten|m[uü]ssen) wir (?:\w+ )?(?:be)?zahlen|\bbetrag\b|\bsumme\b"
     r"|\bpro (?:nutzer|benutzer|lizenz|platz|person|kopf)\b"
 )
-# Only a price question together with a plan or seat count: "Premium for 40 users per month?",
-# "what would a team of 45 pay on Premium?"
+# Only a price question together with a plan or seat count: "Pro for 40 users per month?",
+# "what would a team of 45 pay on Pro?"
 WEAK_PRICE_CUES = (
     r"\bpay(?:ing)?\b|\bpagar(?:[ií]amos)?\b|\bpayer(?:ions)?\b|\bzahlen\b|"
     r"\bper (?:month|year|annum)\b|\ba (?:month|year)\b|\bmonthly\b|\byearly\b|\bannual(?:ly)?\b|/ ?(?:mo"
@@ -125,7 +125,7 @@ WEAK_PRICE_CUES = (
     r"|yr|year)\b|\bal (?:mes|año)\b|\bpor (?:mes|año|m[eê]s|ano)\b|\bao (?:m[eê]s|ano)\b|\bmensual|\bmensal"
     r"|\bpar (?:mois|an)\b|\bmensuel|\bpro (?:monat|jahr)\b|\bim (?:monat|jahr)\b|\bmonatlich|\bj[aä]hrlich"
 )
-# Short follow-ups that lean on the conversation: "and for 40 seats?", "what about Premium?"
+# Short follow-ups that lean on the conversation: "and for 40 seats?", "what about Pro?"
 FOLLOW_UP = (
     r"^\W*(?:(?:ok(?:ay)?|so|hmm+|right|great|thanks|cool|alright|got it|vale|bueno|perfecto|certo|beleza"
     r"|ótimo"
@@ -133,7 +133,7 @@ FOLLOW_UP = (
     r"(?:and|what about|how about|what if|same for|y|e|et|und|y si|e se|et si|und wenn|qu[eé] tal"
     r"|y (?:para|con)|e (?:para|com)|e quanto a|et pour|et avec|und f[uü]r|und bei|und mit|what would)\b"
 )
-# The plan a prospect has now, when they ask about another: "we're on Basic", "from Basic to Premium".
+# The plan a prospect has now, when they ask about another: "we're on Starter", "from Starter to Pro".
 CURRENT_PLAN_BEFORE = (
     r"(?:\b(?:we're|we are|i'm|i am|currently|already|still|now)\s+(?:on|using|with|in)\s+(?:the\s+)?"
     r"|\b(?:estamos|seguimos) (?:en|con) (?:el )?|\b(?:estamos|ficamos) (?:no|com o) "
@@ -143,7 +143,7 @@ CURRENT_PLAN_BEFORE = (
 FROM_PLAN_BEFORE = r"\b(?:from|de|do|du|desde|von|vom)\s+(?:the |el |o |le |dem )?$"
 TO_PLAN_AFTER = r"(?:\s+(?:plan|plano|forfait|paket))?\s+(?:to|para|pra|a|al|à|au|auf|zu|zum|nach)\b"
 
-# Words that leave "what about the Premium plan then?" a bare follow-up on the plan.
+# Words that leave "what about the Pro plan then?" a bare follow-up on the plan.
 FOLLOW_UP_FILLERS = frozenset(
     {
         "then",
@@ -181,23 +181,10 @@ FOLLOW_UP_FILLERS = frozenset(
 )
 
 # --- segments ----------------------------------------------------------------------------------------
-NONPROFIT_TERMS = (
-    r"non[- ]?profits?|not[- ]for[- ]profits?|charit(?:y|ies|able)|ngos?|foundations?|sin (?:fines|[aá]nimo)"
-    r" de lucro|organizaci[oó]n ben[ée]fica|fundaci[oó]n|ong|sem fins lucrativos|funda[cç][aã]o|beneficente"
-    r"|institui[cç][aã]o de caridade|[aà] but non lucratif|sans but lucratif|association|fondation"
-    r"|organisme de bienfaisance|gemeinn[uü]tzig\w*|stiftung|verein|wohlt[aä]tig\w*|non-profit-organisation"
-)
-EDUCATION_TERMS = (
-    r"schools?|school district|universit(?:y|ies)|colleges?|education(?:al)?|academ(?:y|ic|ia)|accredited"
-    r"|k-?12|students?|escuelas?|colegios?|universidad(?:es)?|educaci[oó]n|educativ[oa]s?|escolas?"
-    r"|universidades?|faculdades?|educa[cç][aã]o|educacional|ensino|[ée]coles?|universit[ée]s?|[ée]ducation"
-    r"|enseignement|lyc[ée]es?|coll[eè]ges?|schulen?|universit[aä]t(?:en)?|hochschulen?|bildung\w*"
-    r"|gymnasium|fachhochschulen?"
-)
 # A negation in the same clause just before a segment word: "we're not a nonprofit", "keine Schule".
 NEGATION_BEFORE = r"\b(?:not|\w+n't|never|no|nor|ni|n[aã]o|nao|pas|kein\w*|nicht)\b[^,.;:!?]{0,25}$"
 # Someone saying what they are: used for segments read from earlier messages, where the agent's own
-# "nonprofits and schools get 30% off" must not make the prospect a school.
+# "nonprofits get 30% off" must not make the prospect one. (Each segment's own words are price-book data.)
 SELF_IDENTIFIED_BEFORE = (
     r"\b(?:we(?:'re| are)|i(?:'m| am)(?: (?:at|with|from))?|(?:i|we) work (?:at|for|in)|as an?|being an?|our"
     r"|somos|soy de|trabaj(?:o|amos) (?:en|para)|como|nuestr[oa]s?|sou de|trabalh(?:o|amos) (?:em|na|no|para)"

@@ -19,7 +19,6 @@ from pricing.selectors import price_book_get_active, price_book_refetch
 
 __all__ = [
     "BILLINGS",
-    "SEGMENTS",
     "Billing",
     "InvalidSeatCount",
     "NoActivePriceBook",
@@ -37,11 +36,10 @@ __all__ = [
 
 Billing = Literal["annual", "monthly"]
 BILLINGS: tuple[str, ...] = ("annual", "monthly")
-SEGMENTS: tuple[str, ...] = tuple(SegmentDiscount.Segment.values)
 CENT = Decimal("0.01")
 HUNDRED = Decimal("100")
 CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£"}
-# Words a caller may append to a plan's name ("Standard plan"); they do not change which plan it is.
+# Words a caller may append to a plan's name ("Growth plan"); they do not change which plan it is.
 PLAN_SUFFIXES = (" plan", " tier", " package", " edition", " subscription")
 
 
@@ -71,6 +69,8 @@ class QuoteAdjustment:
     percent: Decimal  # a discount lowers the price by it, the surcharge raises it
     seat_price: Decimal
     min_seats: int | None = None  # the volume tier's threshold
+    label: str = ""  # a segment discount's buyers, e.g. "startups"
+    duration_months: int | None = None  # a segment discount that lasts this long (12: the first year)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -78,6 +78,8 @@ class QuoteAdjustment:
             "percent": format_percent(self.percent),
             "seat_price": str(self.seat_price),
             "min_seats": self.min_seats,
+            "label": self.label,
+            "duration_months": self.duration_months,
         }
 
 
@@ -113,23 +115,28 @@ class Quote:
             "adjustments": [adjustment.as_dict() for adjustment in self.adjustments],
         }
 
-    def describe(self) -> str:
-        """One English line with every figure, e.g. for a reasoning trace or a staff-facing note."""
+    def describe(self, unit: tuple[str, str] = ("seat", "seats")) -> str:
+        """One English line with every figure, e.g. for a reasoning trace or a staff-facing note;
+        ``unit`` is what a plan is priced per, singular and plural."""
         money = partial(format_money, currency=self.currency)
+        one, many = unit
         steps = []
         for step in self.adjustments:
             if step.kind == Adjustment.VOLUME:
-                label = f"{format_percent(step.percent)}% volume discount from {step.min_seats} seats"
+                label = f"{format_percent(step.percent)}% volume discount from {step.min_seats} {many}"
             elif step.kind == Adjustment.SEGMENT:
-                label = f"{format_percent(step.percent)}% {self.segment} discount"
+                label = f"{format_percent(step.percent)}% discount for {step.label or self.segment}"
+                if step.duration_months:
+                    label += f" for the first {step.duration_months} months"
             else:
                 label = f"{format_percent(step.percent)}% monthly billing surcharge"
             steps.append(f"{label} -> {money(step.seat_price)}")
         billed = "billed monthly" if self.billing == "monthly" else "billed annually"
         chain = f" ({'; '.join(steps)})" if steps else ""
         return (
-            f"{self.plan}, {self.seats} seats, {billed}: list {money(self.list_seat_price)} per seat"
-            f" per month{chain}; {money(self.seat_price)} per seat, {money(self.monthly_total)} per month, "
+            f"{self.plan}, {self.seats} {many if self.seats != 1 else one}, {billed}: list "
+            f"{money(self.list_seat_price)} per {one} per month{chain}; {money(self.seat_price)} per {one}, "
+            f"{money(self.monthly_total)} per month, "
             f"{money(self.annual_total)} per year."
         )
 
@@ -145,7 +152,7 @@ def _plan_key(name: str) -> str:
 def _find_plan(price_book: PriceBook, plan: str) -> PlanPrice:
     plans = list(price_book.plans.all())
     for candidate in plans:
-        if _plan_key(candidate.name) == _plan_key(plan):
+        if _plan_key(plan) in {_plan_key(spelling) for spelling in (candidate.name, *candidate.aliases)}:
             return candidate
     raise UnknownPlan(plan, tuple(candidate.name for candidate in plans))
 
@@ -164,10 +171,17 @@ def _quotable_seat_price(price_book: PriceBook, plan: PlanPrice, seats: int) -> 
     if plan.custom_pricing or plan.seat_price is None:
         limits = [row.max_seats for row in price_book.plans.all() if not row.custom_pricing and row.max_seats]
         raise QuoteNeedsSales(
-            plan=plan.name, seats=seats, max_seats=max(limits, default=None), custom_pricing=True
+            plan=plan.name,
+            seats=seats,
+            max_seats=max(limits, default=None),
+            custom_pricing=True,
+            custom_plan=plan.name,
         )
     if plan.max_seats is not None and seats > plan.max_seats:
-        raise QuoteNeedsSales(plan=plan.name, seats=seats, max_seats=plan.max_seats, custom_pricing=False)
+        custom = next((row.name for row in price_book.plans.all() if row.custom_pricing), None)
+        raise QuoteNeedsSales(
+            plan=plan.name, seats=seats, max_seats=plan.max_seats, custom_pricing=False, custom_plan=custom
+        )
     return plan.seat_price
 
 
@@ -177,17 +191,26 @@ def _adjustments(
     steps: list[QuoteAdjustment] = []
     price = list_price
     for kind in price_book.stack_order:
-        percent, min_seats, sign = None, None, -1
+        percent, min_seats, sign, label, duration = None, None, -1, "", None
         if kind == Adjustment.VOLUME and (tier := _volume_tier(price_book, seats)):
             percent, min_seats = tier.percent, tier.min_seats
         elif kind == Adjustment.SEGMENT and (discount := _segment_discount(price_book, segment)):
-            percent = discount.percent
+            percent, label, duration = discount.percent, discount.label, discount.duration_months
         elif kind == Adjustment.MONTHLY_SURCHARGE and billing == "monthly":
             percent, sign = price_book.monthly_billing_surcharge_percent, 1
         if not percent:
             continue
         price = round_cents(price * (1 + sign * percent / HUNDRED))
-        steps.append(QuoteAdjustment(kind=str(kind), percent=percent, seat_price=price, min_seats=min_seats))
+        steps.append(
+            QuoteAdjustment(
+                kind=str(kind),
+                percent=percent,
+                seat_price=price,
+                min_seats=min_seats,
+                label=label,
+                duration_months=duration,
+            )
+        )
     return tuple(steps)
 
 
@@ -205,8 +228,8 @@ def quote_price(
 
     Raises ``UnknownPlan``, ``InvalidSeatCount``, ``QuoteNeedsSales`` (custom-pricing plan or more
     seats than the plan is quoted for) or ``NoActivePriceBook``, all ``QuoteError``s. A ``billing``
-    other than annual/monthly or a ``segment`` other than nonprofit/education is a caller bug
-    (``ValueError``); a segment the book has no discount for is quoted at the regular price.
+    other than annual/monthly is a caller bug (``ValueError``); a segment the book has no discount
+    for is quoted at the regular price.
     """
     if price_book is not None:
         book = price_book_refetch(price_book)
@@ -235,8 +258,6 @@ def example_quotes(
 def _quote(book: PriceBook, *, plan: str, seats: int, billing: str, segment: str | None) -> Quote:
     if billing not in BILLINGS:
         raise ValueError(f"billing must be one of {BILLINGS}, not {billing!r}")
-    if segment is not None and segment not in SEGMENTS:
-        raise ValueError(f"segment must be one of {SEGMENTS} or None, not {segment!r}")
     plan_row = _find_plan(book, plan)
     if isinstance(seats, bool) or not isinstance(seats, int) or seats < 1:
         raise InvalidSeatCount(seats)

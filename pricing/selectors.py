@@ -1,4 +1,4 @@
-"""Reads of the price book: the active one, with everything a quote needs, and its plan names.
+"""Reads of the price book: the active one, with everything a quote needs, and its vocabulary.
 
 The active book may be kept per process under its digest (a hash of the book's row and of every row
 of its plans, tiers and discounts, computed by Postgres), which any edit changes: a caller that read
@@ -45,6 +45,21 @@ def active_price_book_digest_sql() -> str:
     return f"(SELECT md5(concat_ws('|', {parts})) FROM {book} b WHERE b.is_active)"
 
 
+@cache
+def active_price_vocabulary_sql() -> str:
+    """A scalar subquery: the active book's plans (names, aliases) and segments (labels, terms) as one
+    JSON document (text); NULL when no book is active."""
+    book, plan, segment = PriceBook._meta.db_table, PlanPrice._meta.db_table, SegmentDiscount._meta.db_table
+    return (
+        "(SELECT json_build_object("
+        "'plans', coalesce((SELECT json_agg(json_build_object('name', p.name, 'aliases', p.aliases) "
+        f"ORDER BY p.sort_order, p.name) FROM {plan} p WHERE p.price_book_id = b.id), '[]'::json), "
+        "'segments', coalesce((SELECT json_agg(json_build_object('segment', s.segment, 'label', s.label, "
+        f"'terms', s.terms) ORDER BY s.segment) FROM {segment} s WHERE s.price_book_id = b.id), '[]'::json)"
+        f")::text FROM {book} b WHERE b.is_active)"
+    )
+
+
 def active_price_book_digest() -> str | None:
     """The active price book's digest (one query); None when no book is active."""
     with connection.cursor() as cursor:
@@ -74,17 +89,3 @@ def price_book_get_active(*, digest: str | None = None) -> PriceBook:
 def price_book_refetch(price_book: PriceBook) -> PriceBook:
     """``price_book`` as stored now, with its rows prefetched (a caller's copy may be stale)."""
     return price_book_with_rows(PriceBook.objects.filter(pk=price_book.pk)).get()
-
-
-def active_plan_names_query() -> QuerySet[PlanPrice, str]:
-    """Names of the active price book's plans in display order, as a query (callers may embed it)."""
-    return (
-        PlanPrice.objects.filter(price_book__is_active=True)
-        .order_by("sort_order", "name")
-        .values_list("name", flat=True)
-    )
-
-
-def active_plan_names() -> tuple[str, ...]:
-    """Names of the active price book's plans in display order; empty when no book is active."""
-    return tuple(active_plan_names_query())

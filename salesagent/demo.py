@@ -7,6 +7,7 @@ it differs from the demo (staff may have edited it), unless the caller asks for 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 
 @dataclass
@@ -37,3 +38,13 @@ class DemoLoadReport:
         if self.edited:
             line += f" ({len(self.edited)} differ from the demo: {', '.join(self.edited)})"
         return line
+
+
+# Further demo companies, one folder each (company.json, price_book.json, prospects.json, knowledge/,
+# dataset.json): ``load_demo --company <folder>`` loads one into an empty database.
+DEMO_COMPANIES_DIR = Path(__file__).resolve().parent.parent / "demo_companies"
+
+
+def demo_companies() -> list[str]:
+    """The folders of ``demo_companies/``: the companies ``load_demo --company`` can load."""
+    return sorted(path.name for path in DEMO_COMPANIES_DIR.iterdir() if (path / "company.json").is_file())

@@ -72,7 +72,7 @@ def _seed(url: str, key: str, env: dict[str, str]) -> dict[str, int]:
     )
     request = urllib.request.Request(
         f"{url}/api/process_message",
-        data=json.dumps({"current_prospect_message": "How much is Premium?"}).encode(),
+        data=json.dumps({"current_prospect_message": "How much is it per month?"}).encode(),
         headers={"Authorization": f"Token {key}", "Content-Type": "application/json"},
         method="POST",
     )

@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "conversations",
     "evaluation",
     "pricing",
+    "company",
     "reviews",
     "home",
 ]

@@ -22,7 +22,7 @@ logger = logging.getLogger(__name__)
 
 # A turn in the local brain touches everything a real one loads: the embedding model, the intent
 # index and its calibration, sentiment, language detection, search and the CRM client.
-WARM_UP_MESSAGES = ("Hi! How much is the Standard plan for 20 people, and can I pay monthly?",)
+WARM_UP_MESSAGES = ("Hi! How much would it cost for 20 people, and can I pay monthly?",)
 
 _lock = threading.Lock()
 _warm = threading.Event()

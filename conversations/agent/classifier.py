@@ -25,6 +25,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from company.vocabulary import EMPTY_VOCABULARY, Vocabulary
 from conversations.agent.entities import gazetteer_entities
 from conversations.agent.reference_data import IntentsVersion, intents_version
 from conversations.intents import intent_examples_embed_missing
@@ -80,12 +81,12 @@ VERB_RE = re.compile(
     re.IGNORECASE,
 )
 # A follow-up made only of these words (plans, head counts, connectives) just swaps a slot of the
-# earlier question ("And Basic?", "and for 300 seats?", "what about the Enterprise tier?"), so its
-# topic is the earlier one.
+# earlier question ("And Growth?", "and for 300 seats?", "what about the top tier?"), so its
+# topic is the earlier one. The company's plan names and unit join these words (``is_slot_substitution``).
 SLOT_WORD_RE = re.compile(
     r"(what|about|how|and|also|or|plus|same|if|even|then|too|the|an?|for|of|in|on|with|to|our|my|we|us"
     r"|just|only|maybe|instead|please"  # connectives and function words
-    r"|basic|standard|premium|enterprise|plans?|package|tier|edition|one|version"  # plans
+    r"|plans?|package|tier|edition|one|version"  # plans
     r"|seats?|users?|licen[cs]es?|people|team|members|employees|staff|whole|entire|\d+"  # head counts
     r"|monthly|annual|annually|yearly|month|year|billing|billed)"  # billing cycle
 )
@@ -93,7 +94,7 @@ SLOT_WORD_RE = re.compile(
 FOLLOW_UP_MAX_CHAIN = 3
 # A follow-up keeps its own intent when the classifier is at least this sure of it. Higher than for a
 # whole message: the calibration is fitted on full utterances, and a two-word fragment ("And
-# Standard?") carries too little evidence for its margin to mean as much.
+# Growth?") carries too little evidence for its margin to mean as much.
 FOLLOW_UP_OWN_CONFIDENCE = 0.9
 # ...but one naming a subject of its own (not just another plan or head count) needs less.
 NEW_TOPIC_CONFIDENCE = 0.5
@@ -338,10 +339,15 @@ def is_elliptical_follow_up(message: str) -> bool:
     return bool(FOLLOW_UP_OPENER_RE.match(message)) or not VERB_RE.search(message)
 
 
-def is_slot_substitution(message: str) -> bool:
-    """An elliptical follow-up that only names another plan or head count: "And Basic?"."""
+def is_slot_substitution(message: str, vocabulary: Vocabulary = EMPTY_VOCABULARY) -> bool:
+    """An elliptical follow-up that only names another plan or head count: "And Growth?"."""
+    company_words = {
+        word
+        for spelling in (*vocabulary.plan_spellings, *vocabulary.unit)
+        for word in re.findall(r"[a-z']+|\d+", spelling.lower())
+    }
     words = re.findall(r"[a-z']+|\d+", message.lower().replace(",", ""))
-    return bool(words) and all(SLOT_WORD_RE.fullmatch(word) for word in words)
+    return bool(words) and all(SLOT_WORD_RE.fullmatch(word) or word in company_words for word in words)
 
 
 def follow_up_anchor(earlier_prospect_messages: Sequence[str]) -> str:
@@ -380,9 +386,9 @@ def restrict_prediction(
     return replace(restricted, scores=prediction.scores, method=prediction.method, anchor=prediction.anchor)
 
 
-def names_new_subject(message: str, anchor: str) -> bool:
+def names_new_subject(message: str, anchor: str, vocabulary: Vocabulary = EMPTY_VOCABULARY) -> bool:
     """Whether a follow-up names something (a tool, a standard, a topic) its anchor did not."""
-    return bool(set(gazetteer_entities(message)) - set(gazetteer_entities(anchor)))
+    return bool(set(gazetteer_entities(message, vocabulary)) - set(gazetteer_entities(anchor, vocabulary)))
 
 
 def classify_intent(
@@ -395,6 +401,7 @@ def classify_intent(
     focus_texts: Sequence[str] = (),
     language: str = DEFAULT_LANGUAGE,
     index: IntentIndex | None = None,
+    vocabulary: Vocabulary = EMPTY_VOCABULARY,
 ) -> IntentPrediction:
     """Predict the intent of a prospect message, reading short replies against what came before.
 
@@ -426,12 +433,12 @@ def classify_intent(
     if earlier.intent == own.intent:
         return replace(own, anchor=anchor)
     if not earlier.intent or (
-        own.confidence >= FOLLOW_UP_OWN_CONFIDENCE and not is_slot_substitution(message)
+        own.confidence >= FOLLOW_UP_OWN_CONFIDENCE and not is_slot_substitution(message, vocabulary)
     ):
         return own
     # A follow-up that names a subject of its own ("what about SSO?" after prices) changes topic.
-    if not is_slot_substitution(message) and (
-        own.confidence >= NEW_TOPIC_CONFIDENCE or names_new_subject(message, anchor)
+    if not is_slot_substitution(message, vocabulary) and (
+        own.confidence >= NEW_TOPIC_CONFIDENCE or names_new_subject(message, anchor, vocabulary)
     ):
         return own
     # The follow-up is as sure as its anchor, never more than the context rules' prior.

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from company.vocabulary import Vocabulary
 from conversations.agent.drafting import (
     MAX_SENTENCES,
     MIN_SENTENCE_SIMILARITY,
@@ -20,7 +21,8 @@ from conversations.agent.drafting import (
 from conversations.agent.entities import extract_entities
 from conversations.agent.evidence import Evidence
 from conversations.agent.phrases import join_list, name_values, phrase
-from conversations.agent.policy import COMPLAINT, NOT_INTERESTED, UNHAPPY_SKIPPED_CATEGORIES, IntentPolicy
+from conversations.agent.policy import COMPLAINT, NOT_INTERESTED, IntentPolicy
+from conversations.agent.quoting import unit_words
 from conversations.agent.risks import RiskKind
 from conversations.models import Intent
 from knowledge.languages import DEFAULT_LANGUAGE
@@ -45,7 +47,7 @@ class ComposedReply:
 
 
 def display_term(term: str) -> str:
-    """How a named thing is written in a reply: "HIPAA", "Shopify", "Power Bi"."""
+    """How a named thing is written in a reply: "HIPAA", "Jira", "Help Scout"."""
     return term.upper() if " " not in term and len(term) <= 5 else term.title()
 
 
@@ -66,9 +68,9 @@ def opening(
     return template.format(**names) if template else phrase("neutral_opener", language, **names)
 
 
-def closing(*, policy: IntentPolicy, language: str, asked_for_seats: bool) -> str:
+def closing(*, policy: IntentPolicy, language: str, asked_for_seats: bool, vocabulary: Vocabulary) -> str:
     if asked_for_seats:
-        return phrase("quote_ask_seats", language)
+        return phrase("quote_ask_seats", language, unit=unit_words(vocabulary, language)[1])
     if policy.name == COMPLAINT and not policy.frame(language).get("closer"):
         return phrase("escalation_closer", language)
     return policy.frame(language).get("closer", "")
@@ -120,13 +122,17 @@ def compose_reply(
             knowledge = [
                 result
                 for result in question.knowledge
-                if not (unhappy and result.category in UNHAPPY_SKIPPED_CATEGORIES)
+                if not (unhappy and result.category in evidence.vocabulary.pitch_categories)
             ]
             picked = select_sentences(
                 question.vector,
                 knowledge,
                 # With several questions, what one names must not pull another's answer its way.
-                entities=extract_entities(question.text) if len(evidence.questions) > 1 else entities,
+                entities=(
+                    extract_entities(question.text, evidence.vocabulary)
+                    if len(evidence.questions) > 1
+                    else entities
+                ),
                 max_sentences=per_question,
                 question=question.text,
                 exclude=used,
@@ -160,7 +166,9 @@ def compose_reply(
             policy=policy, evidence=evidence, sentiment=sentiment, language=language, first_name=first_name
         ),
         *body,
-        closing(policy=policy, language=language, asked_for_seats=asked_for_seats),
+        closing(
+            policy=policy, language=language, asked_for_seats=asked_for_seats, vocabulary=evidence.vocabulary
+        ),
     ]
     return ComposedReply(
         text=" ".join(part for part in parts if part),

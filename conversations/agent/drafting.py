@@ -115,7 +115,7 @@ def with_short_section(
 ) -> list[tuple[str, int]]:
     """The picked sentences, the best one completed by the rest of its section when the section is
     at most ``SHORT_SECTION_SENTENCES`` long: a short section is written as one answer ("a 14-day
-    trial of every Premium feature. No credit card is required."), and half of it leaves facts out."""
+    trial of every Pro feature. No credit card is required."), and half of it leaves facts out."""
     if not picked:
         return picked
     best_sentence, best_chunk = picked[0]

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 
+from company.vocabulary import EMPTY_VOCABULARY, Vocabulary
 from conversations.agent.classifier import (
     IntentIndex,
     IntentPrediction,
@@ -87,6 +88,7 @@ class Evidence:
     tool_log: list[ToolCall]
     reasoning: list[str]
     quote: QuoteEvidence | None = None
+    vocabulary: Vocabulary = EMPTY_VOCABULARY
     # The reader's probability that the message is about something this company does not sell or
     # support (None: no reader is trained, or the message leans on the conversation).
     out_of_scope_probability: float | None = None
@@ -284,6 +286,7 @@ def gather_evidence(
         focus_texts=[lead] if lead else [],
         language=language.code,
         index=index,
+        vocabulary=reference.vocabulary,
     )
 
     prospect, crm_ok = None, True
@@ -307,12 +310,12 @@ def gather_evidence(
     if len(questions) > 1:
         reasoning.append(f"{len(questions)} questions: " + " | ".join(q.text[:60] for q in questions) + ".")
     for question in questions:
-        question.unknown_terms = unknown_terms(named_things(question.text))
+        question.unknown_terms = unknown_terms(named_things(question.text, reference.vocabulary))
         if question.unknown_terms:
             reasoning.append(f"The knowledge base never mentions {', '.join(question.unknown_terms)}.")
 
     quote, quote_call = quote_for(
-        turn, plan_names=reference.plan_names, price_book_digest=reference.price_book_digest
+        turn, vocabulary=reference.vocabulary, price_book_digest=reference.price_book_digest
     )
     if quote_call is not None:
         tool_log.append(quote_call)
@@ -349,5 +352,6 @@ def gather_evidence(
         tool_log=tool_log,
         reasoning=reasoning,
         quote=quote,
+        vocabulary=reference.vocabulary,
         out_of_scope_probability=out_of_scope,
     )

@@ -97,6 +97,7 @@ class LocalBrain:
         history = [item.content for item in turn.history]
         entities = extract_entities(
             turn.message,
+            evidence.vocabulary,
             history=history,
             follow_up=bool(evidence.prediction.anchor) and not is_short_affirmative(turn.message),
             accepts_offer=is_short_affirmative(turn.message),
@@ -110,7 +111,9 @@ class LocalBrain:
             sentiment=policy.sentiment_override or sentiment,
             entities=entities,
             first_name=prospect.first_name if prospect else "",
-            quote_sentences=quote_sentences(quote, evidence.language.code) if quote else [],
+            quote_sentences=quote_sentences(quote, evidence.language.code, evidence.vocabulary)
+            if quote
+            else [],
             # Only a price question needs the head count; a comparison naming a plan does not.
             asked_for_seats=bool(quote and quote.asks_for_seats and intent == PRICING_INQUIRY),
             language_has_knowledge=evidence.has_language_knowledge,

@@ -55,7 +55,7 @@ from conversations.agent.tools import lookup_prospect, search_knowledge_base
 from conversations.agent.types import ToolCall, TurnInput
 from crm.client import get_crm_client
 from knowledge.search import SearchResult
-from pricing.quotes import BILLINGS, SEGMENTS
+from pricing.quotes import BILLINGS
 
 logger = logging.getLogger(__name__)
 BRAIN_NAME = "openai"
@@ -214,7 +214,7 @@ class _ModelTurn:
             caps.token_param: settings.OPENAI_MAX_TOKENS,
         }
         if caps.tools:
-            request["tools"] = model_prompt.tool_definitions()
+            request["tools"] = model_prompt.tool_definitions(self.evidence.vocabulary)
             request["tool_choice"] = "auto" if allow_tools else "none"
         structured = response_format(self.schema, mode=caps.structured, string_limits=caps.string_limits)
         if structured is not None:
@@ -308,13 +308,15 @@ class _ModelTurn:
             and isinstance(seats, int)
             and not isinstance(seats, bool)
         ):
-            segment = args.get("segment") if args.get("segment") in SEGMENTS else None
+            segment = (
+                args.get("segment") if args.get("segment") in self.evidence.vocabulary.segment_terms else None
+            )
             billing = args.get("billing") if args.get("billing") in BILLINGS else "annual"
             quote, error, logged = run_quote_tool(
                 plan=plan, seats=seats, billing=str(billing), segment=segment, requested_by="model"
             )
             if quote is not None:
-                self.tool_evidence.append(quote.describe())
+                self.tool_evidence.append(quote.describe(self.evidence.vocabulary.unit))
             self.tool_log.append(logged)
             self.reasoning.append(
                 f"The model called quote_price({json.dumps(args)[:120]}): {logged.output_summary}."

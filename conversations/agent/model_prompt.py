@@ -16,6 +16,7 @@ from typing import Any
 
 from django.conf import settings
 
+from company.vocabulary import Vocabulary
 from conversations.agent.evidence import Evidence
 from conversations.agent.model_output import SECONDARY_ACTIONS, IntentOption
 from conversations.agent.types import HistoryMessage, TurnInput
@@ -38,9 +39,25 @@ def render(name: str, **values: object) -> str:
 
 
 @cache
-def tool_definitions() -> list[dict[str, Any]]:
-    """The ``tools`` argument: the function tools the model may call (from the version's tools.json)."""
-    return json.loads((PROMPTS_DIR / PROMPT_VERSION.replace("-", "_") / "tools.json").read_text())
+def _tool_file() -> str:
+    return (PROMPTS_DIR / PROMPT_VERSION.replace("-", "_") / "tools.json").read_text()
+
+
+def tool_definitions(vocabulary: Vocabulary) -> list[dict[str, Any]]:
+    """The ``tools`` argument: the function tools the model may call (from the version's tools.json),
+    with the price book's plans and segments as the quote tool's choices and its unit in the text."""
+    tools: list[dict[str, Any]] = json.loads(_tool_file())
+    for tool in tools:
+        function = tool["function"]
+        if function["name"] != "quote_price":
+            continue
+        properties = function["parameters"]["properties"]
+        if vocabulary.plan_names:
+            properties["plan"]["enum"] = list(vocabulary.plan_names)
+        properties["segment"]["enum"] = [segment.segment for segment in vocabulary.segments] + [None]
+        one, many = vocabulary.unit
+        properties["seats"]["description"] = f"How many {many} (1 or more); the plans are priced per {one}."
+    return tools
 
 
 def escape_data(text: str) -> str:

@@ -27,9 +27,6 @@ GREETING = "greeting"
 NOT_INTERESTED = "not_interested"
 PRICING_INQUIRY = "pricing_inquiry"
 REFERENCED_INTENTS = (COMPLAINT, GREETING, NOT_INTERESTED, PRICING_INQUIRY)
-# Knowledge an angry prospect is not sent: a demo pitch to someone complaining about sales follow-ups
-# reads as not listening. A person may still offer one.
-UNHAPPY_SKIPPED_CATEGORIES = ("meetings",)
 HOT_LEAD_SCORE = 80
 QUALIFIED_LEAD_SCORE = 60
 # A draft shorter than this is too short to tell its language; it is not checked.

@@ -20,7 +20,7 @@ SENTENCE_END_RE = re.compile(r"(?<=[.!?])[\"')\]]*\s+|(?<=[?])(?=[A-Za-zÀ-ÿ¿�
 # A salutation or sign-off is at most this long ("Thanks a lot,", "Hi there!").
 GREETING_MAX_WORDS = 4
 # "…, and can you …" / "…; also is there …": a second question after a comma or semicolon ("or"
-# joins alternatives of one question: "Does Standard include SSO, or is that Premium only?").
+# joins alternatives of one question: "Does Team include SSO, or is that Pro only?").
 JOINED_QUESTION_RE = re.compile(
     r"[,;]\s+(?:and|also|plus)\s+(?=(?:can|could|do|does|did|is|are|will|would|should|how|what|where|"
     r"when|which|who|why|may)\b)",

@@ -9,12 +9,12 @@ evidence, so the grounding guard accepts them although no knowledge-base chunk h
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from time import perf_counter
 from typing import cast
 
+from company.vocabulary import Vocabulary
 from conversations.agent.phrases import join_list, phrase
 from conversations.agent.types import ToolCall, TurnInput
 from pricing.exceptions import QuoteError, QuoteNeedsSales
@@ -36,6 +36,7 @@ class QuoteEvidence:
     quote: Quote | None = None
     needs_sales: QuoteNeedsSales | None = None
     error: str = ""
+    unit: tuple[str, str] = ("seat", "seats")  # what the plans are priced per, singular and plural
 
     @property
     def asks_for_seats(self) -> bool:
@@ -46,18 +47,20 @@ class QuoteEvidence:
     def facts(self) -> list[str]:
         """The figures a draft may state because the tool computed them."""
         if self.quote is not None:
-            return [self.quote.describe()]
+            return [self.quote.describe(self.unit)]
         if self.needs_sales is not None and self.needs_sales.max_seats:
-            return [f"more than {self.needs_sales.max_seats} seats: custom pricing, a quote from sales"]
+            return [
+                f"more than {self.needs_sales.max_seats} {self.unit[1]}: custom pricing, a quote from sales"
+            ]
         return []
 
     def describe(self) -> str:
         """One line for a prompt or a trace."""
         if self.quote is not None:
-            return self.quote.describe()
+            return self.quote.describe(self.unit)
         if self.needs_sales is not None:
             return str(self.needs_sales)
-        return self.error or "no quote: plan or seat count unknown"
+        return self.error or f"no quote: plan or number of {self.unit[1]} unknown"
 
 
 def run_quote_tool(
@@ -68,6 +71,7 @@ def run_quote_tool(
     segment: str | None = None,
     requested_by: str = "pipeline",
     price_book_digest: str | None = None,
+    unit: tuple[str, str] = ("seat", "seats"),
 ) -> tuple[Quote | None, QuoteError | None, ToolCall]:
     """Call ``quote_price`` and log the call with its input and output; errors are returned, not raised.
 
@@ -92,24 +96,26 @@ def run_quote_tool(
         ok = isinstance(exc, QuoteNeedsSales)  # a correct answer: this one is for sales
         call = ToolCall("quote_price", tool_input, ok, (perf_counter() - started) * 1000, str(exc)[:300])
         return None, error, call
-    call = ToolCall("quote_price", tool_input, True, (perf_counter() - started) * 1000, quote.describe())
+    call = ToolCall("quote_price", tool_input, True, (perf_counter() - started) * 1000, quote.describe(unit))
     return quote, None, call
 
 
 def quote_for(
-    turn: TurnInput, *, plan_names: Sequence[str] | None = None, price_book_digest: str | None = None
+    turn: TurnInput, *, vocabulary: Vocabulary, price_book_digest: str | None = None
 ) -> tuple[QuoteEvidence | None, ToolCall | None]:
     """The quote the message asks for, if it asks for one (the tool runs once plan and seats are known).
 
-    ``plan_names`` and ``price_book_digest`` are the active price book's, when the caller has read
-    them; else the names are read here and the book is read fresh.
+    ``vocabulary`` and ``price_book_digest`` are the active price book's as the turn read them.
     """
     request = read_quote_request(
-        turn.message, context=[item.content for item in turn.history], plan_names=plan_names
+        turn.message,
+        context=[item.content for item in turn.history],
+        plans=vocabulary.plan_spellings,
+        segments=vocabulary.segment_terms,
     )
     if request is None:
         return None, None
-    evidence = QuoteEvidence(request)
+    evidence = QuoteEvidence(request, unit=vocabulary.unit)
     if request.plan is None or request.seats is None:
         return evidence, None
     quote, error, call = run_quote_tool(
@@ -118,6 +124,7 @@ def quote_for(
         billing=request.billing,
         segment=request.segment,
         price_book_digest=price_book_digest,
+        unit=vocabulary.unit,
     )
     evidence.quote = quote
     if isinstance(error, QuoteNeedsSales):
@@ -131,11 +138,30 @@ def _percent(value: Decimal) -> str:
     return format_percent(value)
 
 
-def quote_sentences(evidence: QuoteEvidence, language: str) -> list[str]:
-    """The quote in the prospect's language: totals, per-seat price, and what it includes."""
+def unit_words(vocabulary: Vocabulary, language: str) -> tuple[str, str]:
+    """What the plans are priced per in ``language``, singular and plural: the company profile's words,
+    else the phrasebook's word for users in that language."""
+    return vocabulary.unit_words(language) or (phrase("unit_one", language), phrase("unit_other", language))
+
+
+def quote_sentences(evidence: QuoteEvidence, language: str, vocabulary: Vocabulary) -> list[str]:
+    """The quote in the prospect's language: totals, the price per unit, and what it includes."""
+    one, many = unit_words(vocabulary, language)
     if evidence.needs_sales is not None:
-        max_seats = evidence.needs_sales.max_seats
-        return [phrase("quote_enterprise", language, max_seats=max_seats)] if max_seats else []
+        needs_sales = evidence.needs_sales
+        if not needs_sales.max_seats:
+            return []
+        if needs_sales.custom_plan:
+            return [
+                phrase(
+                    "quote_custom_plan",
+                    language,
+                    max_seats=needs_sales.max_seats,
+                    unit=many,
+                    plan=needs_sales.custom_plan,
+                )
+            ]
+        return [phrase("quote_custom", language, max_seats=needs_sales.max_seats, unit=many)]
     quote = evidence.quote
     if quote is None:
         return []
@@ -145,17 +171,22 @@ def quote_sentences(evidence: QuoteEvidence, language: str) -> list[str]:
             "quote_line",
             language,
             seats=f"{quote.seats:,}",
+            unit=many if quote.seats != 1 else one,
             plan=quote.plan,
             billing=phrase("billing_monthly" if quote.billing == "monthly" else "billing_annually", language),
             monthly_total=format_money(quote.monthly_total, **money),
             annual_total=format_money(quote.annual_total, **money),
         ),
-        phrase("quote_per_seat", language, per_seat=format_money(quote.seat_price, **money)),
+        phrase("quote_per_seat", language, per_seat=format_money(quote.seat_price, **money), unit_one=one),
     ]
     if quote.adjustments:
-        parts = [
-            phrase(ADJUSTMENT_PHRASES[step.kind], language, percent=_percent(step.percent))
-            for step in quote.adjustments
-        ]
+        parts = []
+        for step in quote.adjustments:
+            part = phrase(
+                ADJUSTMENT_PHRASES[step.kind], language, percent=_percent(step.percent), label=step.label
+            )
+            if step.duration_months:
+                part = phrase("adjustment_duration", language, adjustment=part, months=step.duration_months)
+            parts.append(part)
         sentences.append(phrase("quote_includes", language, adjustments=join_list(parts, language)))
     return sentences

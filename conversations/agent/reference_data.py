@@ -1,8 +1,9 @@
 """What every turn reads of the tables staff edit, in one round trip.
 
 Staff edits to intents (their policies and examples) and to the price book show on the next turn in
-every process, so each turn reads them; one statement reads the intents' version and the active
-price book's plan names and digest, where four queries did (and four more for a quote). The version
+every process, so each turn reads them; one statement reads the intents' version, the active price
+book's digest and the company's vocabulary (``company/vocabulary.py``), where four queries did (and
+four more for a quote). The version
 decides whether a process's cached intent index and policies are current, the digest whether its
 copy of the price book is (``pricing/selectors.py``). The version's ``policies`` part is a digest of
 every active intent's id, name and policy, so any edit, rename, activation or deactivation changes
@@ -18,9 +19,11 @@ from typing import NamedTuple
 
 from django.db import connection
 
+from company.selectors import company_json_sql
+from company.vocabulary import Vocabulary, vocabulary_from_json
 from conversations.models import INTENT_POLICY_FIELDS, Intent, IntentExample, ReaderModel
 from knowledge.embeddings import embedding_model_name
-from pricing.selectors import active_plan_names_query, active_price_book_digest_sql
+from pricing.selectors import active_price_book_digest_sql, active_price_vocabulary_sql
 
 
 class IntentsVersion(NamedTuple):
@@ -35,11 +38,16 @@ class IntentsVersion(NamedTuple):
 
 @dataclass(frozen=True)
 class ReferenceData:
-    """The intents' version and the active price book's plan names and digest, as one turn read them."""
+    """The intents' version, the active price book's digest and the company's vocabulary (plans and
+    segments of that book, the company profile and terms), as one turn read them."""
 
     intents_version: IntentsVersion
-    plan_names: tuple[str, ...]
+    vocabulary: Vocabulary
     price_book_digest: str | None  # None: no price book is active
+
+    @property
+    def plan_names(self) -> tuple[str, ...]:
+        return self.vocabulary.plan_names
 
 
 @cache
@@ -64,14 +72,12 @@ def _examples_version_sql() -> str:
 
 
 @cache
-def _reference_data_sql() -> tuple[str, tuple]:
-    # Compiled once: the statement never changes, and compiling the ORM query costs more than running it.
-    plan_names_sql, params = active_plan_names_query().query.sql_with_params()
-    sql = (
-        f"SELECT ARRAY({plan_names_sql}), {active_price_book_digest_sql()}, {policies_digest_sql()}, "
-        f"examples.count, examples.latest, examples.reader FROM {_examples_version_sql()}"
+def _reference_data_sql() -> str:
+    return (
+        f"SELECT {active_price_vocabulary_sql()}, {company_json_sql()}, {active_price_book_digest_sql()}, "
+        f"{policies_digest_sql()}, examples.count, examples.latest, examples.reader "
+        f"FROM {_examples_version_sql()}"
     )
-    return sql, tuple(params)
 
 
 def _version(digest: str, examples: int, latest: int | None, reader: int | None) -> IntentsVersion:
@@ -91,13 +97,12 @@ def intents_version() -> IntentsVersion:
 
 
 def reference_data() -> ReferenceData:
-    """The intents' version and the active price book's plan names, in display order (one query)."""
-    sql, params = _reference_data_sql()
+    """The intents' version, the price book's digest and the company's vocabulary (one query)."""
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        plan_names, price_book_digest, digest, examples, latest, reader = cursor.fetchone()
+        cursor.execute(_reference_data_sql())
+        price_json, company_json, price_book_digest, digest, examples, latest, reader = cursor.fetchone()
     return ReferenceData(
         intents_version=_version(digest, examples, latest, reader),
-        plan_names=tuple(plan_names),
+        vocabulary=vocabulary_from_json(price_json, company_json),
         price_book_digest=price_book_digest,
     )

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from company.selectors import current_vocabulary
 from conversations.agent.classifier import (
     DEFAULT_CALIBRATION,
     classify_intent,
@@ -30,6 +31,7 @@ def classify(message: str, last_agent_message: str = "", earlier: list[str] | No
         embed_query(message),
         last_agent_message=last_agent_message,
         earlier_prospect_messages=earlier or [],
+        vocabulary=current_vocabulary(),
     )
 
 

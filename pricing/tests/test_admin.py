@@ -8,6 +8,7 @@ from html.parser import HTMLParser
 import pytest
 
 from pricing.models import PlanPrice, PriceBook
+from pricing.quote_requests import read_quote_request
 from pricing.quotes import quote_price
 
 pytestmark = pytest.mark.django_db
@@ -176,3 +177,45 @@ def test_change_page_shows_example_quotes(admin_client):
     assert "$19,600 ($39.20 per seat)" in page  # Standard, 500 seats
     assert "$21,037.50 ($84.15 per seat)" in page  # Premium, 250 seats
     assert "contact sales" in page  # Enterprise
+
+
+def test_staff_add_a_startup_discount_and_a_plan_alias_that_the_next_turn_reads(admin_client):
+    # Given the demo book, with nonprofit and education discounts only
+    book = PriceBook.objects.get(is_active=True)
+    values = change_form(admin_client, book)
+    # When staff add a first-year startup discount and "Pro" as another name for Premium
+    index = int(values["segment_discounts-TOTAL_FORMS"])
+    values["segment_discounts-TOTAL_FORMS"] = str(index + 1)
+    values.update(
+        {
+            f"segment_discounts-{index}-price_book": str(book.pk),
+            f"segment_discounts-{index}-segment": "startup",
+            f"segment_discounts-{index}-label": "startups",
+            f"segment_discounts-{index}-terms": "startup,start-up,early-stage",
+            f"segment_discounts-{index}-percent": "50",
+            f"segment_discounts-{index}-duration_months": "12",
+        }
+    )
+    values[f"{inline_prefix(values, 'plans', name='Premium')}-aliases"] = "Pro"
+    response = admin_client.post(f"/admin/pricing/pricebook/{book.pk}/change/", values)
+    # Then both are stored, and a price question naming either is read and quoted with them
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert book.segment_discounts.get(segment="startup").terms == ["startup", "start-up", "early-stage"]
+    request = read_quote_request("We're an early-stage startup: how much is Pro for 10 users?")
+    assert request is not None
+    assert (request.plan, request.segment) == ("Premium", "startup")
+    quote = quote_price(plan=request.plan, seats=10, segment=request.segment)
+    assert quote.seat_price == Decimal("49.50")
+    assert quote.adjustments[0].duration_months == 12
+
+
+def test_a_segment_discount_needs_words_that_identify_its_buyers(admin_client):
+    book = PriceBook.objects.get(is_active=True)
+    values = change_form(admin_client, book)
+    values[f"{inline_prefix(values, 'segment_discounts', segment='nonprofit')}-terms"] = ""
+
+    response = admin_client.post(f"/admin/pricing/pricebook/{book.pk}/change/", values)
+
+    assert response.status_code == 200
+    assert "This field is required" in response.content.decode()
+    assert book.segment_discounts.get(segment="nonprofit").terms

@@ -3,10 +3,12 @@ with the conversation as context. Plan names come from the demo price book in th
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
 
+from company.vocabulary import PlanSpelling
 from pricing.models import PlanPrice, PriceBook
 from pricing.quote_requests import QuoteRequest, read_quote_request
 from pricing.quotes import quote_price
@@ -395,3 +397,44 @@ def test_without_an_active_price_book_no_plan_is_read_but_seats_are():
     PriceBook.objects.update(is_active=False)
     request = read("How much is Standard for 20 users?")
     assert (request.plan, request.seats) == (None, 20)
+
+
+def read_for(vocabulary, message: str, *context: str) -> QuoteRequest:
+    request = read_quote_request(
+        message, context=context, plans=vocabulary.plan_spellings, segments=vocabulary.segment_terms
+    )
+    assert request is not None, message
+    return request
+
+
+@pytest.mark.parametrize(
+    ("message", "plan", "seats"),
+    [
+        ("We need to scale our team to 40 agents, what would Growth cost?", "Growth", 40),
+        ("how much is growth for 12 agents?", "Growth", 12),
+        ("We want to grow: price of the scale plan for 30 agents?", "Scale", 30),
+        ("Pricing for Starter, 5 agents please", "Starter", 5),
+    ],
+)
+def test_plan_names_that_are_ordinary_words(brightdesk_vocabulary, message, plan, seats):
+    request = read_for(brightdesk_vocabulary, message)
+
+    assert (request.plan, request.seats) == (plan, seats)
+
+
+def test_a_segment_of_another_price_book_is_read_from_its_terms(brightdesk_vocabulary):
+    startup = read_for(
+        brightdesk_vocabulary, "We're a seed-stage startup: what does Growth cost for 6 agents?"
+    )
+    # The demo's segments are not this company's: a nonprofit is quoted at the regular price.
+    nonprofit = read_for(brightdesk_vocabulary, "We're a nonprofit: what does Growth cost for 6 agents?")
+
+    assert (startup.segment, nonprofit.segment) == ("startup", None)
+
+
+def test_a_plan_alias_is_read_as_the_plan(demo_vocabulary):
+    vocabulary = replace(
+        demo_vocabulary, plans=(*demo_vocabulary.plans[:2], PlanSpelling("Premium", aliases=("Pro",)))
+    )
+
+    assert read_for(vocabulary, "How much is Pro for 40 users?").plan == "Premium"

@@ -20,6 +20,8 @@ FALLBACK_CAUSES = re.compile(
     r"|HTTP \d{3} from the model: .+"
     r"|HTTP \d{3} from the model after \d+ attempts: .+"
     r"|connection error after \d+ attempts: .+"
+    r"|[\w ]+; no time left for a retry: .+"
+    r"|[\w ]+; the server asked to wait \d+ s: .+"
     r"|model time budget of \d+ s used up"
     r"|invalid output after repair: .+"
     r"|invalid output \(.+\); the repaired answer was cut at the \d+-token limit .+"
@@ -27,6 +29,9 @@ FALLBACK_CAUSES = re.compile(
     r"|unusable answer.+"
     r"|the model refused: .+)$"
 )
+# The deadline is checked before each attempt and handed to the HTTP client as its timeout; the
+# client's own bookkeeping (connection, parsing the error) may add a few milliseconds on top.
+BUDGET_SLACK_MS = 500
 TOKENS = re.compile(r"(\d+)\+(\d+) tokens")
 
 
@@ -56,7 +61,9 @@ def fallback_reason(data: dict[str, Any]) -> str:
 def assert_turn_contract(data: dict[str, Any], *, model: str) -> None:
     """A model answer within the budget, or a fallback naming its cause."""
     spent_ms = sum(call["latency_ms"] for call in model_calls(data))
-    assert spent_ms <= turn_budget_seconds() * 1000, f"the model calls took {spent_ms:.0f} ms"
+    assert spent_ms <= turn_budget_seconds() * 1000 + BUDGET_SLACK_MS, (
+        f"the model calls took {spent_ms:.0f} ms"
+    )
     if data["degraded"]:
         reason = fallback_reason(data)
         assert FALLBACK_CAUSES.match(reason), f"imprecise fallback reason: {reason!r}"

@@ -1,0 +1,66 @@
+"""The agent with a second company loaded in place of the demo (demo_companies/brightdesk): its plans,
+unit, discount, tools and knowledge come from its data, and nothing of the demo leaks into a reply."""
+
+from __future__ import annotations
+
+import pytest
+
+pytestmark = pytest.mark.django_db
+
+URL = "/api/process_message"
+
+
+def turn(client, message: str, prospect_id: str = "bd_prospect_001") -> dict:
+    response = client.post(
+        URL, {"current_prospect_message": message, "prospect_id": prospect_id}, format="json"
+    )
+    assert response.status_code == 200, response.content
+    return response.json()
+
+
+def test_a_quote_is_for_the_plan_named_not_the_verb_and_in_the_companys_unit(brightdesk, api_client):
+    data = turn(api_client, "We need to scale our team to 40 agents, what would Growth cost?")
+
+    draft = data["suggested_response_draft"]
+    quote = next(call for call in data["tool_usage_log"] if call["tool"] == "quote_price")
+    assert quote["input"]["plan"] == "Growth"
+    assert quote["input"]["seats"] == 40
+    # $39 less the 5% volume discount from 25 agents: $37.05 x 40
+    assert "For 40 agents of Growth" in draft
+    assert "$1,482 per month" in draft
+    assert "seat" not in draft.lower()
+
+
+def test_a_spanish_quote_uses_the_units_translation(brightdesk, api_client):
+    data = turn(
+        api_client,
+        "¿Cuánto cuesta el plan Starter para 10 agentes con facturación mensual?",
+        "bd_prospect_006",
+    )
+
+    assert "10 agentes del plan Starter" in data["suggested_response_draft"]
+
+
+def test_the_startup_discount_is_applied_for_its_first_year(brightdesk, api_client):
+    data = turn(
+        api_client, "We're a seed-stage startup. How much would Growth cost for 6 agents?", "bd_prospect_004"
+    )
+
+    quote = next(call for call in data["tool_usage_log"] if call["tool"] == "quote_price")
+    assert quote["input"]["segment"] == "startup"
+    assert "the 50% discount for startups for the first 12 months" in data["suggested_response_draft"]
+
+
+def test_an_integration_question_is_answered_about_that_tool(brightdesk, api_client):
+    data = turn(api_client, "Do you integrate with Intercom?")
+
+    draft = data["suggested_response_draft"]
+    assert "intercom" in data["classification"]["entities"]
+    assert "Intercom" in draft
+    assert "Orbit" not in draft
+
+
+def test_a_turn_reads_the_second_companys_vocabulary_in_one_statement(brightdesk, api_client):
+    data = turn(api_client, "Hi! What does the Scale plan include?")
+
+    assert "scale plan" in data["classification"]["entities"]
