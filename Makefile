@@ -7,7 +7,7 @@ PORT ?= 8000
 # `make eval` runs every bundled dataset; DATASET=path-or-name runs only that one.
 DATASET ?=
 
-.PHONY: install services migrate demo run test test-llm llm-servers fuzz lint typecheck format eval worker redis bench bench-turns db db-stop clean
+.PHONY: install services migrate demo run test test-llm llm-servers fuzz lint typecheck format eval eval-companies worker redis bench bench-turns db db-stop clean
 
 $(VENV)/.installed: requirements.txt
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -71,7 +71,7 @@ lint: install typecheck  ## ruff lint and format check, and mypy
 
 # The django-stubs plugin imports the settings, which read SECRET_KEY from .env (written by install).
 typecheck: install  ## mypy with django-stubs and DRF stubs (pyproject.toml [tool.mypy]) over every app
-	$(VENV)/bin/mypy apikeys conversations knowledge crm evaluation pricing reviews salesagent home
+	$(VENV)/bin/mypy apikeys company conversations knowledge crm evaluation pricing reviews salesagent home
 
 format: install
 	$(VENV)/bin/ruff check --fix .
@@ -100,12 +100,26 @@ FUZZ_EXAMPLES ?= 100
 fuzz: demo  ## Schemathesis, every check, against gunicorn on a scratch copy of the demo data
 	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m salesagent.fuzzing
 
-eval: demo  ## evaluate on every bundled dataset, one table (DATASET=... for one dataset)
+eval: demo  ## evaluate on every bundled dataset, one table, then each company of demo_companies/ (DATASET=... for one dataset)
 ifeq ($(strip $(DATASET)),)
 	$(PY) manage.py run_eval --all --json var/eval-reports
+	$(MAKE) eval-companies
 else
 	$(PY) manage.py run_eval --dataset $(DATASET) --json var/eval-report.json
 endif
+
+# Each company of demo_companies/ in its own embedded database (salesagent_<company>), loaded the way a
+# new company is (load_demo --company), then evaluated on its own dataset.
+COMPANIES := $(notdir $(patsubst %/company.json,%,$(wildcard demo_companies/*/company.json)))
+
+eval-companies: install  ## evaluate each company of demo_companies/ on its dataset, in its own database
+	@for company in $(COMPANIES); do \
+		export EMBEDDED_POSTGRES_DB=salesagent_$$company; \
+		$(PY) manage.py migrate -v0 && \
+		$(PY) manage.py load_demo --company $$company -v0 > /dev/null && \
+		$(PY) manage.py run_eval --dataset demo_companies/$$company/$${company}_dataset.json \
+			--json var/eval-reports/$$company.json || exit 1; \
+	done
 
 worker: migrate  ## a Celery worker with the periodic sweep (CELERY_BROKER_URL, default the local Redis)
 	CELERY_BROKER_URL=$${CELERY_BROKER_URL:-redis://127.0.0.1:6379/0} \

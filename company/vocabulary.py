@@ -91,6 +91,9 @@ class Vocabulary:
             return self.unit
         return dict(self.unit_translations).get(language)
 
+    def entities_of_kind(self, kind: str) -> frozenset[str]:
+        return frozenset(term.entity for term in self.terms if term.kind == kind)
+
     @property
     def named_things(self) -> frozenset[str]:
         """The entities of the tools and competitors: specific things the knowledge base must mention

@@ -15,6 +15,7 @@ from typing import Any
 from rouge_score import rouge_scorer
 from sacrebleu.metrics import BLEU
 
+from evaluation.draft_checks import contradictions, duplicate_sentences, has_markdown
 from knowledge.languages import DEFAULT_LANGUAGE
 
 METRIC_NAMES = (
@@ -39,6 +40,7 @@ METRIC_NAMES = (
     "review_flag_precision",
     "review_flag_rate",
     "unflagged_failure_rate",
+    "sendable_rate",
     "confidence_ece",
     "latency_p50_ms",
     "latency_p95_ms",
@@ -116,6 +118,25 @@ class CaseOutcome:
         return bool(self.failure_reasons)
 
     @property
+    def unsendable_reasons(self) -> list[str]:
+        """Why a rep could not send the draft as it stands: an expected fact missing, forbidden content,
+        the wrong language, two sentences that contradict each other, a sentence said twice, or
+        Markdown markup (empty when it could be sent)."""
+        checks = {
+            "key_facts": bool(self.missing_key_facts),
+            "forbidden": bool(self.forbidden_found),
+            "language": not self.language_correct,
+            "contradiction": bool(contradictions(self.predicted_draft)),
+            "duplicate_sentence": bool(duplicate_sentences(self.predicted_draft)),
+            "markdown": has_markdown(self.predicted_draft),
+        }
+        return [name for name, failed in checks.items() if failed]
+
+    @property
+    def sendable(self) -> bool:
+        return not self.unsendable_reasons
+
+    @property
     def unflagged_failure(self) -> bool:
         """A failure no person is asked to look at: the costly kind."""
         return self.failed and not self.flagged
@@ -137,6 +158,10 @@ class CaseOutcome:
             "forbidden_found": self.forbidden_found,
             "failed": self.failed,
             "failure_reasons": self.failure_reasons,
+            "sendable": self.sendable,
+            "unsendable_reasons": self.unsendable_reasons,
+            "contradictions": contradictions(self.predicted_draft),
+            "duplicate_sentences": duplicate_sentences(self.predicted_draft),
             "unflagged_failure": self.unflagged_failure,
         }
 
@@ -367,8 +392,9 @@ def summarize(
 ) -> dict[str, float | None]:
     """The full metrics block of an evaluation report, rounded to 4 decimals.
 
-    A metric is None when the dataset gives nothing to measure it on (no key facts, no sources, no
-    forbidden strings, no reply language but English, no review labels, no flagged turn).
+    A metric is None when the dataset gives nothing to measure it on (no sentiment, entity or draft
+    labels, no key facts, no sources, no forbidden strings, no reply language but English, no review
+    labels, no flagged turn).
 
     ``semantic_similarity`` maps (hypotheses, references) to cosine similarities; it is injected so
     the metrics stay independent of the embedding model.
@@ -382,19 +408,32 @@ def summarize(
         else []
     )
     with_sources = [case for case in cases if case.expected_sources]
-    precision, recall, f1 = entity_scores((c.expected_entities, c.predicted_entities) for c in cases)
+    with_sentiment = [case for case in cases if case.expected_sentiment]
+    # A dataset that labels no entity at all says nothing about entities (a case may label none).
+    entities_labelled = any(case.expected_entities for case in cases)
+    precision, recall, f1 = (
+        entity_scores((c.expected_entities, c.predicted_entities) for c in cases)
+        if entities_labelled
+        else (None, None, None)
+    )
     latencies = [case.latency_ms for case in cases]
     metrics = {
         "intent_accuracy": accuracy((c.expected_intent, c.predicted_intent) for c in cases),
         "intent_macro_f1": macro_f1([(c.expected_intent, c.predicted_intent) for c in cases]),
-        "sentiment_accuracy": accuracy((c.expected_sentiment, c.predicted_sentiment) for c in cases),
+        "sentiment_accuracy": (
+            accuracy((c.expected_sentiment, c.predicted_sentiment) for c in with_sentiment)
+            if with_sentiment
+            else None
+        ),
         "entity_precision": precision,
         "entity_recall": recall,
         "entity_f1": f1,
         "action_accuracy": accuracy((c.expected_action, c.predicted_action) for c in cases),
-        "response_bleu": _mean(sentence_bleu(c.predicted_draft, c.expected_draft) for c in with_drafts),
-        "response_rouge_l": _mean(rouge_l(c.predicted_draft, c.expected_draft) for c in with_drafts),
-        "response_semantic_similarity": _mean(similarities),
+        "response_bleu": _mean_or_none(
+            sentence_bleu(c.predicted_draft, c.expected_draft) for c in with_drafts
+        ),
+        "response_rouge_l": _mean_or_none(rouge_l(c.predicted_draft, c.expected_draft) for c in with_drafts),
+        "response_semantic_similarity": _mean_or_none(similarities),
         "key_fact_recall": key_fact_recall((c.key_facts, c.predicted_draft) for c in cases),
         "retrieval_hit_rate": _mean_or_none(
             float(reciprocal_rank(c.expected_sources, c.retrieved_documents) > 0) for c in with_sources
@@ -412,6 +451,7 @@ def summarize(
         "review_flag_precision": review_flag_precision((c.needs_review, c.flagged) for c in cases),
         "review_flag_rate": review_flag_rate(c.flagged for c in cases),
         "unflagged_failure_rate": unflagged_failure_rate(cases),
+        "sendable_rate": _mean_or_none(float(c.sendable) for c in cases),
         "confidence_ece": expected_calibration_error(
             [c.confidence for c in cases], [c.intent_correct and c.action_correct for c in cases]
         ),

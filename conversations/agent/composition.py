@@ -11,7 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from company.vocabulary import Vocabulary
+from conversations.agent.catalogue import CATALOGUE_IDS, catalogue_results
 from conversations.agent.drafting import (
+    CHUNKS_READ,
     MAX_SENTENCES,
     MIN_SENTENCE_SIMILARITY,
     MIN_SIMILARITY_OTHER_LANGUAGES,
@@ -42,6 +44,8 @@ class ComposedReply:
     text: str
     cited_chunk_ids: list[int]
     knowledge_sentences: list[str]
+    # A sentence stated from the price book or company profile (``catalogue.py``), not a chunk.
+    from_catalogue: bool = False
     # Questions that got no answer from the knowledge base (a holding line instead).
     unanswered: list[str] = field(default_factory=list)
 
@@ -119,6 +123,9 @@ def compose_reply(
             topic = join_list([display_term(term) for term in evidence.unknown_terms], language)
             body.append(phrase("unknown_answer", language, topic=topic))
         for question in evidence.questions:
+            catalogue = catalogue_results(
+                evidence.vocabulary, language, policy.knowledge_categories, question=question.text
+            )
             knowledge = [
                 result
                 for result in question.knowledge
@@ -126,7 +133,9 @@ def compose_reply(
             ]
             picked = select_sentences(
                 question.vector,
-                knowledge,
+                # The data's lists first, then the top retrieved chunks; the question picks among them.
+                [*catalogue, *knowledge],
+                from_top=len(catalogue) + CHUNKS_READ,
                 # With several questions, what one names must not pull another's answer its way.
                 entities=(
                     extract_entities(question.text, evidence.vocabulary)
@@ -139,7 +148,7 @@ def compose_reply(
                 min_similarity=threshold,
             )
             # A short section is one answer: its other sentence beats the next-best one elsewhere.
-            picked = with_short_section(picked, knowledge, exclude=used)[:per_question]
+            picked = with_short_section(picked, [*catalogue, *knowledge], exclude=used)[:per_question]
             if not picked and not question.unknown_terms:
                 unanswered.append(question.text)
             for sentence, chunk_id in picked:
@@ -172,7 +181,10 @@ def compose_reply(
     ]
     return ComposedReply(
         text=" ".join(part for part in parts if part),
-        cited_chunk_ids=list(dict.fromkeys(chunk_id for _, chunk_id in chosen)),
+        cited_chunk_ids=list(
+            dict.fromkeys(chunk_id for _, chunk_id in chosen if chunk_id not in CATALOGUE_IDS)
+        ),
         knowledge_sentences=[sentence for sentence, _ in chosen],
+        from_catalogue=any(chunk_id in CATALOGUE_IDS for _, chunk_id in chosen),
         unanswered=unanswered,
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 import numpy as np
+from markdown_it import MarkdownIt
 
 from knowledge.embeddings import embed_texts, embedding_model_name
 from knowledge.search import SearchResult
@@ -32,13 +33,45 @@ MAX_OVERLAP_WORDS = 3
 MIN_SIMILARITY_OTHER_LANGUAGES = 0.15
 SHORT_WORD_LENGTH = 3
 SHORT_SECTION_SENTENCES = 2
+# How many of the best retrieved chunks an answer's sentences are picked from.
+CHUNKS_READ = 3
+
+
+_MARKDOWN = MarkdownIt()
+# Characters without which a piece of text holds no inline Markdown (parsing is skipped: most don't).
+MARKUP_CHARACTERS = ("*", "_", "`", "](", "\\")
+
+
+def plain_text(markdown: str) -> str:
+    """Inline Markdown as a prospect's mail client should show it: "**Growth** and [docs](url)" ->
+    "Growth and docs (url)"; emphasis, code and escapes lose their markup."""
+    parts: list[str] = []
+    for token in _MARKDOWN.parseInline(markdown):
+        link: str | None = None
+        for child in token.children or ():
+            if child.type in ("text", "code_inline"):
+                parts.append(child.content)
+            elif child.type in ("softbreak", "hardbreak"):
+                parts.append(" ")
+            elif child.type == "link_open":
+                link = str(child.attrs.get("href") or "")
+                start = len(parts)
+            elif child.type == "link_close" and link is not None:
+                label = "".join(parts[start:])
+                if link and link not in label:
+                    parts.append(f" ({link})")
+                link = None
+    return "".join(parts)
 
 
 def split_sentences(text: str) -> list[str]:
-    """Sentences and list items of a chunk, without list markers, each ending with punctuation."""
+    """Sentences and list items of a chunk, without list markers or other Markdown, each ending with
+    punctuation."""
     sentences = []
     for piece in SENTENCE_RE.split(text):
         piece = LIST_MARKER_RE.sub("", piece).strip()
+        if any(mark in piece for mark in MARKUP_CHARACTERS):
+            piece = plain_text(piece).strip()
         if len(piece.split()) < 3:
             continue
         if piece[-1] not in ".!?":
@@ -73,7 +106,7 @@ def select_sentences(
     *,
     entities: list[str],
     max_sentences: int = MAX_SENTENCES,
-    from_top: int = 3,
+    from_top: int = CHUNKS_READ,
     question: str = "",
     exclude: set[str] | None = None,
     min_similarity: float = MIN_SENTENCE_SIMILARITY,

@@ -142,6 +142,6 @@ class LocalBrain:
             model_name=MODEL_NAME,
             reasoning=reasoning,
             review_reasons=review,
-            grounded=bool(reply.cited_chunk_ids) or bool(quote and quote.quote),
+            grounded=bool(reply.cited_chunk_ids) or reply.from_catalogue or bool(quote and quote.quote),
             tool_evidence=quote.facts if quote else [],
         )

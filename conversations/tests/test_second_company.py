@@ -64,3 +64,21 @@ def test_a_turn_reads_the_second_companys_vocabulary_in_one_statement(brightdesk
     data = turn(api_client, "Hi! What does the Scale plan include?")
 
     assert "scale plan" in data["classification"]["entities"]
+
+
+def test_which_plans_and_which_integrations_are_answered_completely_from_the_data(brightdesk, api_client):
+    plans = turn(api_client, "Which plans do you offer?")
+    tools = turn(api_client, "which integrations do you have?")
+
+    assert "Our plans are Starter, Growth, Scale and Unlimited." in plans["suggested_response_draft"]
+    listed = tools["suggested_response_draft"]
+    assert all(name in listed for name in ("Intercom", "Jira", "Shopify", "Slack", "WhatsApp Business"))
+    # The lists are the data's, not a chunk's: no chunk is cited for them, and nothing is flagged for it.
+    assert "FLAG_FOR_HUMAN_REVIEW" not in [step["action"] for step in plans["internal_next_steps"]]
+
+
+def test_a_question_about_one_plan_gets_that_plan_not_the_list(brightdesk, api_client):
+    data = turn(api_client, "What does the Scale plan include?")
+
+    assert "Our plans are" not in data["suggested_response_draft"]
+    assert "Scale" in data["suggested_response_draft"]

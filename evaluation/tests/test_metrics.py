@@ -134,6 +134,61 @@ def test_summarize_reports_none_for_metrics_without_data():
     assert metrics["retrieval_mrr"] is None
 
 
+def test_a_dataset_without_sentiment_entity_or_draft_labels_measures_none_of_them():
+    # Given cases that label intent and key facts only (as real messages written to others do)
+    unlabelled = make_outcome(expected_sentiment="", expected_entities=[], expected_draft="")
+
+    metrics = summarize([unlabelled, replace(unlabelled, case_id="c2")], semantic_similarity=lambda h, r: [])
+
+    # Then those metrics are null, not a misleading 0.0 or 1.0
+    for name in (
+        "sentiment_accuracy",
+        "entity_precision",
+        "entity_recall",
+        "entity_f1",
+        "response_bleu",
+        "response_rouge_l",
+        "response_semantic_similarity",
+    ):
+        assert metrics[name] is None, name
+    assert metrics["intent_accuracy"] == 1.0
+
+
+@pytest.mark.parametrize(
+    ("draft", "reasons"),
+    [
+        ("The Standard plan costs $49 per seat per month.", []),
+        ("The Standard plan costs $49 per seat per month. **Standard** includes SSO.", ["markdown"]),
+        (
+            "The Standard plan costs $49 per seat. The Standard plan costs $49 per seat.",
+            ["duplicate_sentence"],
+        ),
+        (
+            "The Standard plan costs $49 per seat. Annual billing saves more. "
+            "The Standard plan costs $45 per seat.",
+            ["contradiction"],
+        ),
+        (
+            "The $49 answer. SSO is available on the Standard and Premium plans. SSO is available on the "
+            "Premium plan only.",
+            ["contradiction"],
+        ),
+    ],
+)
+def test_a_draft_is_sendable_unless_it_contradicts_itself_repeats_or_carries_markdown(draft, reasons):
+    outcome = make_outcome(predicted_draft=draft)
+
+    assert outcome.unsendable_reasons == reasons
+    assert outcome.sendable is (not reasons)
+
+
+def test_sendable_rate_is_the_share_of_drafts_a_rep_could_send_as_they_stand():
+    sendable = make_outcome()
+    missing_fact = make_outcome(case_id="c2", key_facts=["14-day"])
+
+    assert summarize([sendable, missing_fact])["sendable_rate"] == 0.5
+
+
 def test_missing_key_facts_and_forbidden_found_ignore_case():
     draft = "Premium is $99 per seat. Happy to help!"
 
@@ -239,6 +294,10 @@ def test_case_checks_report_language_flag_and_failures():
         "forbidden_found": ["billed annually"],
         "failed": True,
         "failure_reasons": ["key_facts", "forbidden", "language"],
+        "sendable": False,
+        "unsendable_reasons": ["key_facts", "forbidden", "language"],
+        "contradictions": [],
+        "duplicate_sentences": [],
         "unflagged_failure": False,
     }
 

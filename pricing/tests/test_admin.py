@@ -204,7 +204,7 @@ def test_staff_add_a_startup_discount_and_a_plan_alias_that_the_next_turn_reads(
     request = read_quote_request("We're an early-stage startup: how much is Pro for 10 users?")
     assert request is not None
     assert (request.plan, request.segment) == ("Premium", "startup")
-    quote = quote_price(plan=request.plan, seats=10, segment=request.segment)
+    quote = quote_price(plan="Premium", seats=10, segment=request.segment)
     assert quote.seat_price == Decimal("49.50")
     assert quote.adjustments[0].duration_months == 12
 
