@@ -15,7 +15,7 @@ from typing import Any
 from rouge_score import rouge_scorer
 from sacrebleu.metrics import BLEU
 
-from evaluation.draft_checks import contradictions, duplicate_sentences, has_markdown
+from conversations.agent.draft_checks import contradictions, duplicate_sentences, has_markdown
 from knowledge.languages import DEFAULT_LANGUAGE
 
 METRIC_NAMES = (

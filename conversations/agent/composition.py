@@ -8,10 +8,12 @@ sentences and the quote tool, so the grounding guard passes the draft by constru
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from company.vocabulary import Vocabulary
 from conversations.agent.catalogue import CATALOGUE_IDS, catalogue_results
+from conversations.agent.draft_checks import contradictions
 from conversations.agent.drafting import (
     CHUNKS_READ,
     MAX_SENTENCES,
@@ -20,8 +22,8 @@ from conversations.agent.drafting import (
     select_sentences,
     with_short_section,
 )
-from conversations.agent.entities import extract_entities
-from conversations.agent.evidence import Evidence
+from conversations.agent.entities import extract_entities, plan_mentions
+from conversations.agent.evidence import Evidence, QuestionEvidence
 from conversations.agent.phrases import join_list, name_values, phrase
 from conversations.agent.policy import COMPLAINT, NOT_INTERESTED, IntentPolicy
 from conversations.agent.quoting import unit_words
@@ -70,6 +72,25 @@ def opening(
         return phrase("neutral_opener", language, **names)
     template = policy.frame(language).get("opener")
     return template.format(**names) if template else phrase("neutral_opener", language, **names)
+
+
+def _known_subjects(question: QuestionEvidence, vocabulary: Vocabulary) -> list[str]:
+    """The entities a question names that the knowledge base does mention."""
+    return [
+        entity
+        for entity in extract_entities(question.text, vocabulary)
+        if entity not in question.unknown_terms
+    ]
+
+
+def _mentions_any(sentence: str, entities: list[str]) -> bool:
+    lowered = sentence.lower()
+    return any(re.search(rf"(?<![\w-]){re.escape(entity)}(?![\w-])", lowered) for entity in entities)
+
+
+def _names_another_plan(sentence: str, plans: set[str], vocabulary: Vocabulary) -> bool:
+    """Whether ``sentence`` names a plan other than ``plans`` (those the prospect's message names)."""
+    return any(name not in plans for _, name, _, explicit in plan_mentions(sentence, vocabulary) if explicit)
 
 
 def closing(*, policy: IntentPolicy, language: str, asked_for_seats: bool, vocabulary: Vocabulary) -> str:
@@ -122,7 +143,18 @@ def compose_reply(
         if evidence.unknown_terms:
             topic = join_list([display_term(term) for term in evidence.unknown_terms], language)
             body.append(phrase("unknown_answer", language, topic=topic))
+        offered_plans = {
+            name
+            for _, name, _, _ in plan_mentions(
+                " ".join(q.text for q in evidence.questions), evidence.vocabulary
+            )
+        }
         for question in evidence.questions:
+            # A question about something the knowledge base never mentions gets "let me check" for
+            # it; only what it asks about that the knowledge base does know may be answered beside it.
+            known = _known_subjects(question, evidence.vocabulary)
+            if question.unknown_terms and not known:
+                continue
             catalogue = catalogue_results(
                 evidence.vocabulary, language, policy.knowledge_categories, question=question.text
             )
@@ -149,9 +181,15 @@ def compose_reply(
             )
             # A short section is one answer: its other sentence beats the next-best one elsewhere.
             picked = with_short_section(picked, [*catalogue, *knowledge], exclude=used)[:per_question]
-            if not picked and not question.unknown_terms:
+            if not picked:
                 unanswered.append(question.text)
             for sentence, chunk_id in picked:
+                if question.unknown_terms and not _mentions_any(sentence, known):
+                    continue  # nearby, not about what was asked
+                if unhappy and _names_another_plan(sentence, offered_plans, evidence.vocabulary):
+                    continue  # an unhappy customer is not sold another plan's perks
+                if contradictions(" ".join([*(s for s, _ in chosen), sentence])):
+                    continue  # a later sentence must not take back what an earlier one said
                 used.add(sentence)
                 chosen.append((sentence, chunk_id))
                 body.append(sentence)
@@ -170,14 +208,31 @@ def compose_reply(
                 body.append(sentence)
         if not chosen and not evidence.unknown_terms and not evidence.risks and not quote_sentences:
             body.append(phrase("holding_reply", language))
+    # A reply that only promises a follow-up ends there: a closing offer or question would answer on its
+    # behalf. A complaint keeps its closer: the escalation is the follow-up promised.
+    holding = (
+        not chosen
+        and not quote_sentences
+        and not evidence.risks
+        and (
+            not language_has_knowledge
+            or bool(evidence.unknown_terms)
+            or policy.answer_source != Intent.AnswerSource.NONE
+        )
+    )
+    close = (
+        ""
+        if holding and policy.name != COMPLAINT
+        else closing(
+            policy=policy, language=language, asked_for_seats=asked_for_seats, vocabulary=evidence.vocabulary
+        )
+    )
     parts = [
         opening(
             policy=policy, evidence=evidence, sentiment=sentiment, language=language, first_name=first_name
         ),
         *body,
-        closing(
-            policy=policy, language=language, asked_for_seats=asked_for_seats, vocabulary=evidence.vocabulary
-        ),
+        close,
     ]
     return ComposedReply(
         text=" ".join(part for part in parts if part),

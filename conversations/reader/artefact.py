@@ -35,6 +35,7 @@ _META_KEYS = frozenset(
         "format",
         "intents",
         "temperature",
+        "scope_threshold",
         "scope_bias",
         "embedding_model",
         "ngram_features",
@@ -99,6 +100,9 @@ class Reader:
     embedding_model: str
     version: int = 0
     metadata: dict[str, object] = field(default_factory=dict)
+    # P(out of scope) at or above which a message is read as out of scope: chosen in training so the
+    # cross-validated share of in-scope examples flagged stays within budget (training.py).
+    scope_threshold: float = 0.5
 
     def intent_probabilities(self, features: csr_matrix) -> np.ndarray:
         """Calibrated probabilities, one row per text, columns in ``self.intents`` order."""
@@ -147,6 +151,7 @@ class Reader:
             "ngram_features": NGRAM_FEATURES,
             "ngram_range": list(NGRAM_RANGE),
             "ngram_weight": NGRAM_WEIGHT,
+            "scope_threshold": self.scope_threshold,
             **self.metadata,
         }
         buffer = io.BytesIO()
@@ -185,4 +190,6 @@ class Reader:
                 embedding_model=str(meta["embedding_model"]),
                 version=version,
                 metadata=extra,
+                # Artefacts trained before the threshold was learned used a fixed 0.5.
+                scope_threshold=float(meta.get("scope_threshold", 0.5)),
             )

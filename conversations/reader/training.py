@@ -30,6 +30,11 @@ STACK_C = 1.0
 DEFAULT_FOLDS = 5
 # The probability above which a message is read as out of scope (the policy flags it).
 OUT_OF_SCOPE_THRESHOLD = 0.5
+# The share of in-scope examples the scope head may flag, cross-validated: its threshold is set where
+# that share is met (clamped to SCOPE_THRESHOLD_RANGE), so more or different in-scope examples move
+# the threshold rather than the number of real prospects told "this seems meant for someone else".
+IN_SCOPE_FLAG_BUDGET = 0.035
+SCOPE_THRESHOLD_RANGE = (0.3, 0.8)
 ECE_BINS = 10
 MAX_ITERATIONS = 3000
 
@@ -105,6 +110,16 @@ def _knowledge_similarity(
             rows = np.asarray([text_language == language for text_language in languages])
             best[rows] = similarities[np.ix_(rows, own)].max(axis=1)
     return best
+
+
+def scope_threshold_for(in_scope_probabilities: np.ndarray) -> float:
+    """The out-of-scope threshold that flags ``IN_SCOPE_FLAG_BUDGET`` of the in-scope examples, given
+    their cross-validated probabilities; ``OUT_OF_SCOPE_THRESHOLD`` when there are none."""
+    if not len(in_scope_probabilities):
+        return OUT_OF_SCOPE_THRESHOLD
+    threshold = float(np.quantile(in_scope_probabilities, 1 - IN_SCOPE_FLAG_BUDGET))
+    low, high = SCOPE_THRESHOLD_RANGE
+    return min(max(threshold, low), high)
 
 
 def language_balanced_weights(labels: np.ndarray, languages: list[str]) -> np.ndarray:
@@ -209,6 +224,7 @@ def train_reader(data: TrainingSet, *, seed: int = 0, folds: int = DEFAULT_FOLDS
     scope_weights = np.zeros(features.shape[1], dtype=np.float32)
     scope_bias = 0.0
     stack = np.asarray([0.0, 0.0, 0.0, 0.0, -20.0])  # no out-of-scope examples: nothing is out of scope
+    scope_threshold = OUT_OF_SCOPE_THRESHOLD
     if data.out_of_scope_texts:
         scope_features = vstack(
             [features, feature_matrix(data.out_of_scope_vectors, data.out_of_scope_texts)], format="csr"
@@ -241,7 +257,8 @@ def train_reader(data: TrainingSet, *, seed: int = 0, folds: int = DEFAULT_FOLDS
                 stacked, scope_labels, scope_splitter, lambda: _logistic(STACK_C)
             )
             probability = sigmoid(stacked_oof)
-            flagged = probability >= OUT_OF_SCOPE_THRESHOLD
+            scope_threshold = scope_threshold_for(probability[scope_labels == 0])
+            flagged = probability >= scope_threshold
             metrics["scope"] = {
                 "in_scope_flagged": round(float(flagged[scope_labels == 0].mean()), 4),
                 "out_of_scope_caught": round(float(flagged[scope_labels == 1].mean()), 4),
@@ -251,7 +268,7 @@ def train_reader(data: TrainingSet, *, seed: int = 0, folds: int = DEFAULT_FOLDS
                     ),
                     4,
                 ),
-                "threshold": OUT_OF_SCOPE_THRESHOLD,
+                "threshold": round(scope_threshold, 4),
             }
         else:
             stack = np.asarray([1.0, 0.0, 0.0, 0.0, 0.0])
@@ -266,6 +283,7 @@ def train_reader(data: TrainingSet, *, seed: int = 0, folds: int = DEFAULT_FOLDS
         scope_stack=stack,
         embedding_model=data.embedding_model,
         metadata={"seed": seed},
+        scope_threshold=scope_threshold,
     )
     metrics["examples"] = {"in_scope": len(data.texts), "out_of_scope": len(data.out_of_scope_texts)}
     return reader, metrics

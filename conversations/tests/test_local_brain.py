@@ -6,6 +6,7 @@ import pytest
 
 from conversations.agent.classifier import classify_intent
 from conversations.agent.evidence import search_query_for
+from conversations.agent.phrases import phrase
 from conversations.agent.pipeline import run_turn
 from conversations.agent.types import HistoryMessage, TurnInput
 from knowledge.embeddings import embed_query
@@ -166,6 +167,28 @@ def test_a_question_about_something_the_knowledge_base_never_mentions_is_not_ans
     assert "we are hipaa compliant" not in result.draft.lower()
     flag = next(step for step in result.next_steps if step.action == "FLAG_FOR_HUMAN_REVIEW")
     assert "the knowledge base says nothing about hipaa, baa" in flag.reason
+    # The holding line is the whole answer: no nearby security sentence and no closing offer follow it.
+    assert result.draft.endswith("let me check with the team and get back to you.")
+    assert result.citations == []
+
+
+def test_a_reply_that_only_promises_a_follow_up_ends_with_the_promise():
+    # An Italian question: the knowledge base has no Italian documents
+    _, result = run("Buongiorno, avete un'integrazione con Salesforce per il nostro team commerciale?", [])
+
+    # Then the draft promises a colleague's answer and stops: no closing offer answers on its behalf
+    assert result.draft.endswith(phrase("no_language_knowledge", "it"))
+    assert result.citations == []
+
+
+def test_an_unhappy_customer_is_not_offered_another_plans_perks():
+    _, result = run(
+        "We're on Standard and your support has ignored our tickets for a week. This is unacceptable.", []
+    )
+
+    assert result.intent == "complaint"
+    assert "Premium" not in result.draft
+    assert "Enterprise" not in result.draft
 
 
 def test_instructions_and_out_of_policy_promises_are_refused_and_flagged():

@@ -10,10 +10,14 @@ import pytest
 from conversations.reader.artefact import IncompatibleArtefact, Reader, softmax
 from conversations.reader.features import feature_matrix
 from conversations.reader.training import (
+    IN_SCOPE_FLAG_BUDGET,
+    OUT_OF_SCOPE_THRESHOLD,
+    SCOPE_THRESHOLD_RANGE,
     NotEnoughExamples,
     TrainingSet,
     expected_calibration_error,
     fit_temperature,
+    scope_threshold_for,
     train_reader,
 )
 from knowledge.embeddings import embed_texts, embedding_model_name
@@ -95,8 +99,29 @@ def test_cross_validation_reports_per_intent_figures_and_a_confusion_matrix(smal
     assert matrix.sum(axis=1).tolist() == [len(EXAMPLES[name]) for name in sorted(EXAMPLES)]
     assert intent["per_intent"]["complaint"]["support"] == 6
     assert 0.0 <= intent["accuracy"] <= 1.0
-    assert metrics["scope"]["threshold"] == 0.5
+    assert SCOPE_THRESHOLD_RANGE[0] <= metrics["scope"]["threshold"] <= SCOPE_THRESHOLD_RANGE[1]
     assert metrics["examples"] == {"in_scope": 18, "out_of_scope": 6}
+
+
+def test_the_scope_threshold_flags_the_budgeted_share_of_in_scope_messages():
+    # Given cross-validated out-of-scope probabilities of 200 in-scope examples, spread evenly to 0.6
+    probabilities = np.linspace(0.0, 0.6, 200)
+
+    threshold = scope_threshold_for(probabilities)
+
+    # Then the threshold flags the budgeted share of them, and stays within its range however skewed
+    assert (probabilities >= threshold).mean() == pytest.approx(IN_SCOPE_FLAG_BUDGET, abs=0.01)
+    assert scope_threshold_for(np.zeros(50)) == SCOPE_THRESHOLD_RANGE[0]
+    assert scope_threshold_for(np.ones(50)) == SCOPE_THRESHOLD_RANGE[1]
+    assert scope_threshold_for(np.asarray([])) == OUT_OF_SCOPE_THRESHOLD
+
+
+def test_the_learned_threshold_travels_with_the_artefact(small_training_set):
+    reader, metrics = train_reader(small_training_set, seed=0, folds=3)
+
+    loaded = Reader.from_bytes(reader.to_bytes(), version=4)
+
+    assert loaded.scope_threshold == pytest.approx(metrics["scope"]["threshold"], abs=1e-4)
 
 
 def test_the_trained_reader_reads_unseen_messages(small_training_set):
