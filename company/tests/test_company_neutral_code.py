@@ -15,7 +15,7 @@ from company.demo_data import DEMO_FILE as COMPANY_FILE
 from pricing.demo_data import DEMO_FILE as PRICE_BOOK_FILE
 
 ROOT = Path(__file__).resolve().parents[2]
-SOURCE_SUFFIXES = {".py", ".html", ".json", ".js", ".txt", ".yaml", ".yml"}
+SOURCE_SUFFIXES = {".py", ".html", ".json", ".js", ".txt", ".yaml", ".yml", ".md"}
 # Test code, demo data and datasets may name the demo; migrations record history.
 SKIPPED_PARTS = {
     "tests",
@@ -54,9 +54,11 @@ def source_files() -> list[Path]:
         for path in ROOT.rglob("*")
         if path.suffix in SOURCE_SUFFIXES
         and path.is_file()
+        # Files at the top (README.md, CHANGELOG.md) describe the demo; the code lives in folders.
+        and len(path.relative_to(ROOT).parts) > 1
         and not SKIPPED_PARTS & set(path.relative_to(ROOT).parts[:-1])
         and not path.name.startswith("test_")
-        and path.name not in {"conftest.py", "CHANGELOG.md"}
+        and path.name != "conftest.py"
     ]
 
 

@@ -121,6 +121,16 @@ def active_reader_model() -> ReaderModel | None:
     return ReaderModel.objects.filter(is_active=True).order_by("-version").first()
 
 
+def next_reader_version() -> int:
+    """A version no reader has had, even one whose training was rolled back: a process may have loaded
+    that one under its number, so numbers come from a sequence, which a rollback does not rewind."""
+    latest = ReaderModel.objects.aggregate(latest=Max("version"))["latest"] or 0
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id'))", [ReaderModel._meta.db_table])
+        drawn = int(cursor.fetchone()[0])
+    return max(latest + 1, drawn)
+
+
 def reader_train(*, force: bool = False, seed: int = 0) -> TrainingOutcome | None:
     """Train a reader on the current data and make it the active one; None when there is nothing to learn
     from (fewer than two intents with examples)."""
@@ -138,7 +148,7 @@ def reader_train(*, force: bool = False, seed: int = 0) -> TrainingOutcome | Non
         started = time.perf_counter()
         reader, metrics = train_reader(data, seed=seed)
         seconds = time.perf_counter() - started
-        version = (ReaderModel.objects.aggregate(latest=Max("version"))["latest"] or 0) + 1
+        version = next_reader_version()
         ReaderModel.objects.filter(is_active=True).update(is_active=False)
         stored = ReaderModel.objects.create(
             version=version,

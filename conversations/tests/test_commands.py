@@ -5,7 +5,7 @@ from __future__ import annotations
 from io import StringIO
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
 from conversations.models import Intent
 from crm.models import Prospect
@@ -97,3 +97,27 @@ def test_load_demo_recreates_a_deleted_demo_row_only():
     assert Prospect.objects.get(external_id="prospect_002").name == "Lucas Almeida"
     assert Prospect.objects.get(external_id="prospect_003").notes == "Call back in January."
     assert "prospects: 1 created" in output
+
+
+def test_load_taxonomy_loads_company_neutral_intents_and_trains_the_reader():
+    # Given the demo intents (with the demo company's own examples)
+    assert any("Premium" in text for text in Intent.objects.get(name="pricing_inquiry").examples)
+
+    # When the default taxonomy is restored
+    output = run("load_taxonomy", "--reset")
+
+    # Then every intent holds company-neutral examples only, with a company-neutral greeting
+    assert "intents: 0 created, 17 restored" in output
+    assert "reader: trained" in output
+    pricing = Intent.objects.get(name="pricing_inquiry")
+    assert len(pricing.examples) >= 100
+    assert not any(
+        name in text for text in pricing.examples for name in ("Premium", "Orbit", "Standard plan")
+    )
+    closer = Intent.objects.get(name="greeting").reply_frames["en"]["closer"]
+    assert "analytics" not in closer
+
+
+def test_load_demo_names_the_companies_it_knows():
+    with pytest.raises(CommandError, match="brightdesk"):
+        run("load_demo", "--company", "acme")

@@ -6,11 +6,12 @@ from __future__ import annotations
 import time
 
 import pytest
+from django.db import transaction
 
 from conversations.agent.classifier import classify_intent
 from conversations.agent.phrases import phrase
 from conversations.models import AnalysisResult, Intent, ReaderModel, TrainingExample
-from conversations.reader.services import reader_train, training_examples_review
+from conversations.reader.services import next_reader_version, reader_train, training_examples_review
 from conversations.tasks import train_reader_task
 from knowledge.embeddings import embed_query
 
@@ -100,6 +101,17 @@ def test_every_turn_records_the_reader_version_that_read_it(api_client):
 
 
 @pytest.mark.django_db
+def test_a_version_is_never_handed_out_twice_even_when_its_training_rolled_back():
+    # Given a training whose transaction rolled back after drawing its version
+    with transaction.atomic():
+        abandoned = next_reader_version()
+        transaction.set_rollback(True)
+
+    # Then the next training gets a later number: a process that loaded the abandoned reader under
+    # its number cannot mistake it for the next one
+    assert next_reader_version() > abandoned > max(ReaderModel.objects.values_list("version", flat=True))
+
+
 def test_training_again_on_unchanged_data_keeps_the_active_reader():
     active = ReaderModel.objects.get(is_active=True)
 
