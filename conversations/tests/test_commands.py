@@ -7,6 +7,7 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
+from company.models import CompanyProfile
 from conversations.models import Intent
 from crm.models import Prospect
 from knowledge.models import Chunk, Document
@@ -109,6 +110,9 @@ def test_load_taxonomy_loads_company_neutral_intents_and_trains_the_reader():
     # Then every intent holds company-neutral examples only, with a company-neutral greeting
     assert "intents: 0 created, 17 restored" in output
     assert "reader: trained" in output
+    # The demo's company profile is staff data: the taxonomy's defaults do not replace it
+    assert "company profile left alone" in output
+    assert CompanyProfile.objects.get().name == "Orbit Analytics"
     pricing = Intent.objects.get(name="pricing_inquiry")
     assert len(pricing.examples) >= 100
     assert not any(

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from conversations.demo_data import load_taxonomy_intents
+from company.demo_data import load_demo_company
+from conversations.demo_data import TAXONOMY_DIR, load_taxonomy_intents
 from conversations.reader.setup import reader_setup
+
+# The profile's defaults: priced per seat, and the taxonomy's demo-booking category is a sales pitch.
+TAXONOMY_PROFILE_FILE = TAXONOMY_DIR / "company_profile.json"
 
 
 class Command(BaseCommand):
@@ -21,6 +25,8 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: object, reset: bool = False, **options: object) -> None:
+        # A company profile with the taxonomy's defaults when there is none yet (staff edit it after).
+        self.stdout.write(load_demo_company(path=TAXONOMY_PROFILE_FILE).summary())
         report = load_taxonomy_intents(reset=reset)
         self.stdout.write(report.summary("intents"))
         if not reset and report.edited:
