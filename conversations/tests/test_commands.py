@@ -7,7 +7,10 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
+from company.demo_data import load_demo_company
 from company.models import CompanyProfile
+from conversations.demo_data import load_taxonomy_intents
+from conversations.management.commands.load_taxonomy import TAXONOMY_PROFILE_FILE
 from conversations.models import Intent
 from crm.models import Prospect
 from knowledge.models import Chunk, Document
@@ -100,26 +103,25 @@ def test_load_demo_recreates_a_deleted_demo_row_only():
     assert "prospects: 1 created" in output
 
 
-def test_load_taxonomy_loads_company_neutral_intents_and_trains_the_reader():
-    # Given the demo intents (with the demo company's own examples)
+def test_the_taxonomy_restores_company_neutral_intents_and_keeps_the_company_profile():
+    # Given the demo intents (with the demo company's own examples) and the demo's profile
     assert any("Premium" in text for text in Intent.objects.get(name="pricing_inquiry").examples)
 
-    # When the default taxonomy is restored
-    output = run("load_taxonomy", "--reset")
+    # When the default taxonomy is restored (load_taxonomy --reset, without its reader training)
+    report = load_taxonomy_intents(reset=True)
+    profile = load_demo_company(path=TAXONOMY_PROFILE_FILE)
 
     # Then every intent holds company-neutral examples only, with a company-neutral greeting
-    assert "intents: 0 created, 17 restored" in output
-    assert "reader: trained" in output
-    # The demo's company profile is staff data: the taxonomy's defaults do not replace it
-    assert "company profile left alone" in output
-    assert CompanyProfile.objects.get().name == "Orbit Analytics"
+    assert len(report.restored) == 17
     pricing = Intent.objects.get(name="pricing_inquiry")
     assert len(pricing.examples) >= 100
     assert not any(
         name in text for text in pricing.examples for name in ("Premium", "Orbit", "Standard plan")
     )
-    closer = Intent.objects.get(name="greeting").reply_frames["en"]["closer"]
-    assert "analytics" not in closer
+    assert "analytics" not in Intent.objects.get(name="greeting").reply_frames["en"]["closer"]
+    # and the demo's company profile is staff data the taxonomy's defaults do not replace
+    assert profile.profile == "left alone"
+    assert CompanyProfile.objects.get().name == "Orbit Analytics"
 
 
 def test_load_demo_names_the_companies_it_knows():
