@@ -201,6 +201,11 @@ def plan_mentions(text: str, vocabulary: Vocabulary) -> list[tuple[int, str, str
     return found
 
 
+def plan_names_in(text: str, vocabulary: Vocabulary) -> list[str]:
+    """The price book's names of the plans ``text`` names explicitly, once each, in order."""
+    return list(dict.fromkeys(name for _, name, _, explicit in plan_mentions(text, vocabulary) if explicit))
+
+
 def _plan_entities(text: str, vocabulary: Vocabulary) -> list[str]:
     compiled = _compiled(vocabulary)
     found: list[str] = []

@@ -22,7 +22,7 @@ from conversations.agent.classifier import (
     is_short_affirmative,
     score_prediction,
 )
-from conversations.agent.entities import ANAPHORA_RE, named_things
+from conversations.agent.entities import ANAPHORA_RE, gazetteer_entities, named_things, plan_names_in
 from conversations.agent.policy import COMPLAINT, IntentPolicy
 from conversations.agent.questions import main_question, split_questions
 from conversations.agent.quoting import QuoteEvidence, quote_for
@@ -194,6 +194,7 @@ def _questions(
     policies: dict[str, IntentPolicy],
     index: IntentIndex,
     tool_log: list[ToolCall],
+    vocabulary: Vocabulary,
 ) -> list[QuestionEvidence]:
     texts = split_questions(turn.message)
     if len(texts) == 1:
@@ -208,22 +209,32 @@ def _questions(
             tool_log=tool_log,
         )
         return [QuestionEvidence(turn.message, query, vector, prediction, knowledge)]
+    # A question that names nothing leans on what the message's other sentences name: in "we use
+    # Intercom today. What do you do better?" the question is about Intercom.
+    context = turn.message
+    for text in texts:
+        context = context.replace(text, " ")
+    named = [*named_things(context, vocabulary), *plan_names_in(context, vocabulary)]
     questions = []
     for text in texts:
-        vector = embed_query(text)
-        own = score_prediction(vector, text=text, language=language, index=index)
+        own_names = [*gazetteer_entities(text, vocabulary), *plan_names_in(text, vocabulary)]
+        query = text if own_names or not named else f"{text} ({', '.join(dict.fromkeys(named))})"
+        vector = embed_query(query)
+        own = score_prediction(
+            embed_query(text) if query != text else vector, text=text, language=language, index=index
+        )
         # A short question's intent is a weak guess; ranking its intent's categories first would
         # let a wrong guess push the right document out.
         trusted = own.confidence >= QUESTION_CATEGORY_CONFIDENCE
         knowledge = _search(
-            text,
+            query,
             vector,
             k=PER_QUESTION_K,
             language=language,
             policy=policies.get(own.intent) if trusted else None,
             tool_log=tool_log,
         )
-        questions.append(QuestionEvidence(text, text, vector, own, knowledge))
+        questions.append(QuestionEvidence(text, query, vector, own, knowledge))
     return questions
 
 
@@ -308,6 +319,7 @@ def gather_evidence(
         policies=policies,
         index=index,
         tool_log=tool_log,
+        vocabulary=reference.vocabulary,
     )
     if len(questions) > 1:
         reasoning.append(f"{len(questions)} questions: " + " | ".join(q.text[:60] for q in questions) + ".")

@@ -82,3 +82,21 @@ def test_a_question_about_one_plan_gets_that_plan_not_the_list(brightdesk, api_c
 
     assert "Our plans are" not in data["suggested_response_draft"]
     assert "Scale" in data["suggested_response_draft"]
+
+
+def test_a_question_that_names_nothing_is_read_with_what_the_message_named_before_it(brightdesk, api_client):
+    data = turn(
+        api_client,
+        "we use intercom today and their bot handles tier-1. what do you do better? "
+        "and can we bring our conversation history over?",
+    )
+
+    # Both questions are searched as being about Intercom, and both are answered about it
+    searches = [
+        call["input"]["query"] for call in data["tool_usage_log"] if call["tool"] == "knowledge_search"
+    ]
+    assert searches[:2] == [
+        "what do you do better? (intercom)",
+        "and can we bring our conversation history over? (intercom)",
+    ]
+    assert "Intercom import" in data["suggested_response_draft"]
