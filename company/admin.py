@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponseRedirect
 from django.urls import reverse
 
 from company.models import PROFILE_ID, CompanyProfile, CompanyTerm
+from company.services import company_term_delete, company_term_save
 
 
 @admin.register(CompanyProfile)
@@ -42,6 +46,16 @@ class CompanyTermAdmin(admin.ModelAdmin):
     list_filter = ("kind",)
     search_fields = ("name", "aliases")
     fields = ("kind", "name", "aliases")
+
+    def save_model(self, request: HttpRequest, obj: CompanyTerm, form: Any, change: bool) -> None:
+        company_term_save(obj)
+
+    def delete_model(self, request: HttpRequest, obj: CompanyTerm) -> None:
+        company_term_delete(obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[CompanyTerm]) -> None:
+        for term in queryset:
+            company_term_delete(term)
 
     @admin.display(description="aliases")
     def alias_list(self, obj: CompanyTerm) -> str:

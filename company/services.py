@@ -8,6 +8,7 @@ from typing import Any
 from django.db import transaction
 
 from company.models import PROFILE_ID, CompanyProfile, CompanyTerm
+from conversations.intents import reader_retrain_later
 
 
 @dataclass
@@ -78,3 +79,17 @@ def company_load(data: dict[str, Any], *, replace: bool = False) -> CompanyLoadR
         else:
             report.kept.append(label)
     return report
+
+
+@transaction.atomic
+def company_term_save(term: CompanyTerm) -> CompanyTerm:
+    """Save a term staff entered; the reader learns the company's names, so it retrains after commit."""
+    term.save()
+    reader_retrain_later()
+    return term
+
+
+@transaction.atomic
+def company_term_delete(term: CompanyTerm) -> None:
+    term.delete()
+    reader_retrain_later()

@@ -10,7 +10,7 @@ from django.utils.html import format_html, format_html_join
 from company.selectors import company_profile
 from pricing.models import PlanPrice, PriceBook, SegmentDiscount, VolumeDiscount
 from pricing.quotes import Quote, QuoteError, QuoteNeedsSales, example_quotes, format_money
-from pricing.services import price_book_activate, price_book_save
+from pricing.services import price_book_activate, price_book_rows_saved, price_book_save
 
 EXAMPLE_SEATS = (10, 100, 250, 500)
 
@@ -83,6 +83,10 @@ class PriceBookAdmin(admin.ModelAdmin):
         return format_html(
             "<table><thead><tr><th>plan</th>{}</tr></thead><tbody>{}</tbody></table>", header, rows
         )
+
+    def save_related(self, request: HttpRequest, form, formsets, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        price_book_rows_saved()
 
     def save_model(self, request: HttpRequest, obj: PriceBook, form, change: bool) -> None:
         # Saving a book active deactivates the previously active one (one active book at a time).

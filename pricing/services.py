@@ -23,3 +23,12 @@ def price_book_activate(*, price_book: PriceBook) -> PriceBook:
     """Make ``price_book`` the one quotes use."""
     price_book.is_active = True
     return price_book_save(price_book=price_book, update_fields=["is_active", "updated_at"])
+
+
+def price_book_rows_saved() -> None:
+    """Plans (their names and aliases) were added, renamed or removed: the reader learns the plan names
+    (conversations/reader/company_examples.py), so it retrains after commit (a no-op when nothing it
+    learns from changed)."""
+    from conversations.intents import reader_retrain_later
+
+    reader_retrain_later()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from company.models import PROFILE_ID, CompanyProfile
+from company.models import PROFILE_ID, CompanyProfile, CompanyTerm
 
 pytestmark = pytest.mark.django_db
 
@@ -52,3 +52,18 @@ def test_a_malformed_translation_is_a_form_error(admin_client):
     assert response.status_code == 200
     assert "singular and plural" in response.content.decode()
     assert CompanyProfile.objects.get(pk=PROFILE_ID).unit_translations["es"] == ["usuario", "usuarios"]
+
+
+def test_a_term_staff_add_is_stored_and_the_reader_retrains_after_commit(
+    admin_client, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks() as callbacks:
+        response = admin_client.post(
+            "/admin/company/companyterm/add/",
+            {"kind": "competitor", "name": "Sisense", "aliases": "sisense bi"},
+        )
+
+    assert response.status_code == 302
+    assert CompanyTerm.objects.get(name="Sisense").aliases == ["sisense bi"]
+    # The reader learns the company's names: one retraining is scheduled for when the save commits
+    assert len(callbacks) == 1

@@ -17,9 +17,11 @@ import numpy as np
 from django.db import connection, transaction
 from django.db.models import Max
 
+from company.selectors import current_vocabulary
 from conversations.intents import intent_examples_embed_missing, reader_retrain_later, text_hash
 from conversations.models import IntentExample, ReaderModel, TrainingExample
 from conversations.reader.artefact import ARTEFACT_FORMAT
+from conversations.reader.company_examples import company_examples
 from conversations.reader.features import NGRAM_FEATURES, NGRAM_RANGE, NGRAM_WEIGHT
 from conversations.reader.training import INTENT_C, SCOPE_C, STACK_C, TrainingSet, train_reader
 from knowledge.embeddings import embed_texts, embedding_model_name
@@ -75,7 +77,18 @@ def reader_training_set() -> TrainingSet:
         .order_by("id")
         .values_list("embedding", "document__language")
     )
-    in_scope = rows + corrections
+    # The company's own names in the intents that ask about them (filled templates, embedded here).
+    vocabulary = current_vocabulary()
+    generated = company_examples(vocabulary, {name for name, _, _, _ in rows})
+    generated_vectors = embed_texts([text for _, text, _ in generated]) if generated else []
+    in_scope = (
+        rows
+        + corrections
+        + [
+            (intent, text, list(vector), language)
+            for (intent, text, language), vector in zip(generated, generated_vectors, strict=True)
+        ]
+    )
 
     def matrix(vectors: list) -> np.ndarray:
         return np.asarray(vectors, dtype=np.float32).reshape(len(vectors), EMBEDDING_DIMENSIONS)
