@@ -7,7 +7,7 @@ PORT ?= 8000
 # `make eval` runs every bundled dataset; DATASET=path-or-name runs only that one.
 DATASET ?=
 
-.PHONY: install services migrate demo run test test-llm llm-servers fuzz lint typecheck format eval eval-companies worker redis bench bench-turns db db-stop clean
+.PHONY: install services migrate demo run test test-fast test-llm llm-servers fuzz lint typecheck format eval eval-companies worker redis bench bench-turns db db-stop clean
 
 $(VENV)/.installed: requirements.txt
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -81,6 +81,10 @@ test: install services lint  ## lint, migration check and the whole test suite, 
 	$(PY) manage.py makemigrations --check --dry-run
 	$(VENV)/bin/pytest
 	$(MAKE) test-llm
+
+test-fast: install lint  ## lint, migration check and the suite without real servers or a browser (no make services)
+	$(PY) manage.py makemigrations --check --dry-run
+	$(VENV)/bin/pytest -m "not realserver and not browser and not services"
 
 # The real-server suite: the model brain against llama.cpp's llama-server and llama-cpp-python's
 # server with SmolLM2-135M. What it needs is built once into LLM_CACHE_DIR (default

@@ -40,6 +40,17 @@ from salesagent.tests.demo_database import DEMO_SNAPSHOT, DemoSnapshot
 pytest_plugins = ["salesagent.tests.browser", "salesagent.tests.companies"]
 
 
+# Fixtures that start a server `make services` installs: a test using one is marked `services`, so
+# `make test-fast` (no Redis, Celery worker, Prometheus or browser) can leave it out.
+SERVICE_FIXTURES = frozenset({"redis_url", "celery_broker", "celery_worker", "prometheus"})
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if SERVICE_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.services)
+
+
 def pytest_sessionstart(session: pytest.Session) -> None:
     # Settings start nothing; the test session starts the embedded database (when DATABASE_URL is unset)
     # before pytest-django creates the test database in it.

@@ -92,6 +92,7 @@ def _bucket_bounds(value: float) -> tuple[float, float]:
     raise AssertionError(f"{value} s is beyond the last bucket")
 
 
+@pytest.mark.services
 def test_alert_rules_pass_promtool_check_and_their_unit_tests():
     promtool = _binary("promtool")
 
