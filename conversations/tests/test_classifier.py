@@ -108,7 +108,7 @@ def test_a_new_intent_is_read_once_saving_it_has_retrained_the_reader(django_cap
         )
 
     # Then a new reader version is active, and it reads a similar message as the new intent
-    assert ReaderModel.objects.get(is_active=True).version == before + 1
+    assert ReaderModel.objects.get(is_active=True).version > before
     assert classify("Is there a reseller or partner program we could join?").intent == "partnership_inquiry"
 
 

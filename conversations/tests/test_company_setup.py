@@ -5,6 +5,7 @@ profile through the admin; the next turn answers from that company alone."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from io import StringIO
 
 import pytest
@@ -13,6 +14,7 @@ from django.core.management import call_command
 from company.models import PROFILE_ID, CompanyProfile, CompanyTerm
 from conversations.models import Intent, ReaderModel, TrainingExample
 from crm.models import Prospect
+from knowledge.index_version import bump_search_version
 from knowledge.ingestion import read_document_file
 from knowledge.models import Document
 from pricing.models import PriceBook
@@ -22,11 +24,15 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def empty_database():
+def empty_database() -> Iterator[None]:
     """Nothing of any company: what a new deployment starts from after `migrate`."""
     for model in (Document, Prospect, Intent, TrainingExample, ReaderModel, CompanyTerm, CompanyProfile):
         model.objects.all().delete()
     PriceBook.objects.all().delete()
+    yield
+    # What was cached from this company's documents (search results, the knowledge vocabulary) is
+    # keyed by the index version; the rollback does not move it on, so this does.
+    bump_search_version()
 
 
 def price_book_form() -> dict[str, str]:
