@@ -113,14 +113,15 @@ else
 endif
 
 # Each company of demo_companies/ in its own embedded database (salesagent_<company>), loaded the way a
-# new company is (load_demo --company), then evaluated on its own dataset.
+# new company is (load_demo --company; --reset, since that database is the evaluation's own and must
+# hold what the files say), then evaluated on its own dataset.
 COMPANIES := $(notdir $(patsubst %/company.json,%,$(wildcard demo_companies/*/company.json)))
 
 eval-companies: install  ## evaluate each company of demo_companies/ on its dataset, in its own database
 	@for company in $(COMPANIES); do \
 		export EMBEDDED_POSTGRES_DB=salesagent_$$company; \
 		$(PY) manage.py migrate -v0 && \
-		$(PY) manage.py load_demo --company $$company -v0 > /dev/null && \
+		$(PY) manage.py load_demo --company $$company --reset -v0 > /dev/null && \
 		$(PY) manage.py run_eval --dataset demo_companies/$$company/$${company}_dataset.json \
 			--json var/eval-reports/$$company.json || exit 1; \
 	done
