@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from company.services import CompanyLoadReport, company_load
+from company.services import CompanyLoadReport, company_load, company_profile_fields
 from company.vocabulary import Vocabulary, build_vocabulary
 
 DEMO_FILE = Path(__file__).resolve().parent / "demo" / "company.json"
@@ -21,14 +21,6 @@ def vocabulary_of_files(price_book_path: Path, company_path: Path = DEMO_FILE) -
     """The vocabulary a price-book file and a company file would give once loaded (no database)."""
     book = json.loads(price_book_path.read_text(encoding="utf-8"))
     company = json.loads(company_path.read_text(encoding="utf-8"))
-    units = dict(company.get("unit") or {})
-    singular, plural = units.pop("en", ["seat", "seats"])
     price = {"plans": book["plans"], "segments": book["segment_discounts"]}
-    profile = {
-        "name": company.get("name", ""),
-        "unit_singular": singular,
-        "unit_plural": plural,
-        "unit_translations": units,
-        "pitch_categories": company.get("pitch_categories") or [],
-    }
+    profile = company_profile_fields(company)
     return build_vocabulary(price, {"profile": profile, "terms": company.get("terms") or []})

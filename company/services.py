@@ -25,10 +25,17 @@ class CompanyLoadReport:
         )
 
 
-def _unit(data: dict[str, Any]) -> dict[str, Any]:
+def company_profile_fields(data: dict[str, Any]) -> dict[str, Any]:
+    """The profile's fields a company file gives (its ``unit`` holds English under ``en``)."""
     units = dict(data.get("unit") or {})
     singular, plural = units.pop("en", ["seat", "seats"])
-    return {"unit_singular": singular, "unit_plural": plural, "unit_translations": units}
+    return {
+        "name": data.get("name", ""),
+        "pitch_categories": list(data.get("pitch_categories") or []),
+        "unit_singular": singular,
+        "unit_plural": plural,
+        "unit_translations": units,
+    }
 
 
 @transaction.atomic
@@ -39,11 +46,7 @@ def company_load(data: dict[str, Any], *, replace: bool = False) -> CompanyLoadR
     an existing term keeps its aliases (new aliases are added). With ``replace`` the file wins.
     """
     report = CompanyLoadReport()
-    fields = {
-        "name": data.get("name", ""),
-        "pitch_categories": list(data.get("pitch_categories") or []),
-        **_unit(data),
-    }
+    fields = company_profile_fields(data)
     profile = CompanyProfile.objects.select_for_update().filter(pk=PROFILE_ID).first()
     if profile is None:
         profile = CompanyProfile(pk=PROFILE_ID, **fields)

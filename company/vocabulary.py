@@ -23,10 +23,17 @@ PLAN_NOUNS = ("plan", "package", "tier", "edition", "subscription", "plano", "fo
 NAMED_KINDS = ("integration", "competitor", "other")
 
 
-def _alternation(spellings: list[str]) -> str:
+def _alternation(spellings: list[str] | tuple[str, ...]) -> str:
     # Longest first, so "Help Scout Plus" wins over "Help Scout"; any run of spaces or a hyphen between words.
     words = sorted({spelling.strip() for spelling in spellings if spelling.strip()}, key=len, reverse=True)
     return "|".join(r"[\s-]*".join(re.escape(part) for part in spelling.split()) for spelling in words)
+
+
+def spelling_pattern(spellings: list[str] | tuple[str, ...]) -> re.Pattern[str] | None:
+    """Any of ``spellings`` as a whole word or phrase, any case, a hyphen or spaces between its words;
+    None when there is no spelling."""
+    alternatives = _alternation(spellings)
+    return re.compile(rf"(?<![\w-])(?:{alternatives})(?![\w-])", re.IGNORECASE) if alternatives else None
 
 
 @dataclass(frozen=True)
@@ -94,6 +101,10 @@ class Vocabulary:
     def entities_of_kind(self, kind: str) -> frozenset[str]:
         return frozenset(term.entity for term in self.terms if term.kind == kind)
 
+    def names_of_kind(self, kind: str) -> list[str]:
+        """The names of the terms of ``kind`` (integration, competitor...), as replies write them."""
+        return [term.name for term in self.terms if term.kind == kind]
+
     @property
     def named_things(self) -> frozenset[str]:
         """The entities of the tools and competitors: specific things the knowledge base must mention
@@ -119,7 +130,8 @@ def plan_alternation(vocabulary: Vocabulary) -> str:
 
 
 def _term(kind: str, name: str, aliases: list[str]) -> Term:
-    pattern = re.compile(rf"(?<![\w-])(?:{_alternation([name, *aliases])})(?![\w-])", re.IGNORECASE)
+    pattern = spelling_pattern([name, *aliases])
+    assert pattern is not None  # a term always has its name
     return Term(kind=kind, name=name, entity=name.lower(), pattern=pattern)
 
 

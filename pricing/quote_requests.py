@@ -18,6 +18,7 @@ from functools import lru_cache
 from typing import Literal, TypeVar
 
 from company.selectors import current_vocabulary
+from company.vocabulary import spelling_pattern
 from pricing import quote_vocabulary as vocab
 
 Billing = Literal["annual", "monthly"]
@@ -109,15 +110,8 @@ def _segment_patterns(
     segments: tuple[tuple[str, tuple[str, ...]], ...],
 ) -> tuple[tuple[str, re.Pattern[str]], ...]:
     """Each segment's terms as one pattern: whole words, any case, a hyphen or space between words."""
-    compiled = []
-    for segment, terms in segments:
-        words = sorted({term.strip() for term in terms if term.strip()}, key=len, reverse=True)
-        if words:
-            alternatives = "|".join(
-                r"[\s-]*".join(re.escape(part) for part in word.split()) for word in words
-            )
-            compiled.append((segment, _compile(rf"(?<![\w-])(?:{alternatives})(?![\w-])")))
-    return tuple(compiled)
+    compiled = ((segment, spelling_pattern(terms)) for segment, terms in segments)
+    return tuple((segment, pattern) for segment, pattern in compiled if pattern is not None)
 
 
 @lru_cache(maxsize=16)

@@ -30,7 +30,7 @@ def catalogue_results(
     search results. A question that names a plan (or a tool) asks about that one, not for the list."""
     results = []
     names_plan = bool(plan_mentions(question, vocabulary))
-    tools = [term.name for term in vocabulary.terms if term.kind == "integration"]
+    tools = vocabulary.names_of_kind("integration")
     integrations = vocabulary.entities_of_kind("integration")
     names_tool = any(entity in integrations for _, entity in vocabulary.term_mentions(question))
     if PLANS_CATEGORY in categories and len(vocabulary.plans) > 1 and not names_plan:

@@ -92,12 +92,12 @@ class Evidence:
     # The reader's probability that the message is about something this company does not sell or
     # support (None: no reader is trained, or the message leans on the conversation).
     out_of_scope_probability: float | None = None
-    # The reader's threshold for that probability (learned with it; see reader/training.py).
-    out_of_scope_threshold: float = OUT_OF_SCOPE_THRESHOLD
 
     @property
     def out_of_scope(self) -> bool:
-        return (self.out_of_scope_probability or 0.0) >= self.out_of_scope_threshold
+        # The reader's threshold for its probability is learned with it (reader/training.py).
+        threshold = self.index.reader.scope_threshold if self.index.reader else OUT_OF_SCOPE_THRESHOLD
+        return (self.out_of_scope_probability or 0.0) >= threshold
 
     @property
     def knowledge(self) -> list[SearchResult]:
@@ -368,5 +368,4 @@ def gather_evidence(
         quote=quote,
         vocabulary=reference.vocabulary,
         out_of_scope_probability=out_of_scope,
-        out_of_scope_threshold=index.reader.scope_threshold if index.reader else OUT_OF_SCOPE_THRESHOLD,
     )

@@ -45,10 +45,6 @@ class ReferenceData:
     vocabulary: Vocabulary
     price_book_digest: str | None  # None: no price book is active
 
-    @property
-    def plan_names(self) -> tuple[str, ...]:
-        return self.vocabulary.plan_names
-
 
 @cache
 def policies_digest_sql() -> str:

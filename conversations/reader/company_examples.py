@@ -29,8 +29,8 @@ def company_templates() -> dict[str, dict[str, list[str]]]:
 def _fills(vocabulary: Vocabulary) -> dict[str, list[dict[str, str]]]:
     plans = list(vocabulary.plan_names)
     return {
-        "tool": [{"tool": term.name} for term in vocabulary.terms if term.kind == "integration"],
-        "competitor": [{"competitor": term.name} for term in vocabulary.terms if term.kind == "competitor"],
+        "tool": [{"tool": name} for name in vocabulary.names_of_kind("integration")],
+        "competitor": [{"competitor": name} for name in vocabulary.names_of_kind("competitor")],
         "other_plan": [{"plan": a, "other_plan": b} for a, b in pairwise(plans)],
         "plan": [{"plan": name} for name in plans],
     }

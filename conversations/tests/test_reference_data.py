@@ -27,7 +27,7 @@ def test_reference_data_is_one_query_with_the_plan_names_in_display_order(django
     with django_assert_num_queries(1):
         reference = reference_data()
 
-    assert reference.plan_names == ("Basic", "Standard", "Premium", "Enterprise")
+    assert reference.vocabulary.plan_names == ("Basic", "Standard", "Premium", "Enterprise")
     assert reference.intents_version == intents_version()
 
 
