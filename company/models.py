@@ -26,10 +26,15 @@ class CompanyProfile(models.Model):
     id = models.PositiveSmallIntegerField(primary_key=True, default=PROFILE_ID, editable=False)
     name = models.CharField(max_length=100, blank=True, help_text="The company's name, as replies write it.")
     unit_singular = models.CharField(
-        max_length=40, default="seat", help_text="What a plan's price is per, in English: seat, agent, user."
+        max_length=40,
+        blank=True,
+        help_text="What a plan's price is per, in English: seat, agent, user. Blank: what the knowledge "
+        "base prices per ('$39 per agent per month'), else seat.",
     )
     unit_plural = models.CharField(
-        max_length=40, default="seats", help_text="Its plural: seats, agents, users."
+        max_length=40,
+        blank=True,
+        help_text="Its plural: seats, agents, users (blank: the singular with an s).",
     )
     unit_translations = models.JSONField(
         default=dict,

@@ -8,6 +8,7 @@ from django.db import connection
 
 from company.models import PROFILE_ID, CompanyProfile, CompanyTerm
 from company.vocabulary import Vocabulary, vocabulary_from_json
+from knowledge.vocabulary import knowledge_priced_unit
 
 
 @cache
@@ -29,7 +30,7 @@ def current_vocabulary() -> Vocabulary:
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT {active_price_vocabulary_sql()}, {company_json_sql()}")
         price_json, company_json = cursor.fetchone()
-    return vocabulary_from_json(price_json, company_json)
+    return vocabulary_from_json(price_json, company_json, knowledge_priced_unit())
 
 
 def company_profile() -> CompanyProfile:

@@ -28,7 +28,7 @@ class CompanyLoadReport:
 def company_profile_fields(data: dict[str, Any]) -> dict[str, Any]:
     """The profile's fields a company file gives (its ``unit`` holds English under ``en``)."""
     units = dict(data.get("unit") or {})
-    singular, plural = units.pop("en", ["seat", "seats"])
+    singular, plural = units.pop("en", ["", ""])
     return {
         "name": data.get("name", ""),
         "pitch_categories": list(data.get("pitch_categories") or []),

@@ -135,8 +135,16 @@ def _term(kind: str, name: str, aliases: list[str]) -> Term:
     return Term(kind=kind, name=name, entity=name.lower(), pattern=pattern)
 
 
-def build_vocabulary(price: dict[str, Any] | None, company: dict[str, Any] | None) -> Vocabulary:
-    """The vocabulary of the rows as ``reference_data`` reads them (see ``vocabulary_from_json``)."""
+def build_vocabulary(
+    price: dict[str, Any] | None,
+    company: dict[str, Any] | None,
+    knowledge_unit: tuple[str, str] | None = None,
+) -> Vocabulary:
+    """The vocabulary of the rows as ``reference_data`` reads them (see ``vocabulary_from_json``).
+
+    The unit is the profile's; when staff left it blank, what the knowledge base prices per
+    (``knowledge_unit``: "$39 per agent per month"), else seats.
+    """
     price = price or {}
     company = company or {}
     profile = company.get("profile") or {}
@@ -165,15 +173,23 @@ def build_vocabulary(price: dict[str, Any] | None, company: dict[str, Any] | Non
         segments=segments,
         terms=terms,
         company_name=profile.get("name") or "",
-        unit=(profile.get("unit_singular") or "seat", profile.get("unit_plural") or "seats"),
+        unit=(
+            (profile["unit_singular"], profile.get("unit_plural") or f"{profile['unit_singular']}s")
+            if profile.get("unit_singular")
+            else knowledge_unit or ("seat", "seats")
+        ),
         unit_translations=translations,
         pitch_categories=tuple(profile.get("pitch_categories") or ()),
     )
 
 
 @lru_cache(maxsize=8)
-def vocabulary_from_json(price_json: str | None, company_json: str | None) -> Vocabulary:
+def vocabulary_from_json(
+    price_json: str | None, company_json: str | None, knowledge_unit: tuple[str, str] | None = None
+) -> Vocabulary:
     """The vocabulary of the JSON documents the reference-data statement returns, compiled once."""
     return build_vocabulary(
-        json.loads(price_json) if price_json else None, json.loads(company_json) if company_json else None
+        json.loads(price_json) if price_json else None,
+        json.loads(company_json) if company_json else None,
+        knowledge_unit,
     )

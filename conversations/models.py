@@ -310,6 +310,12 @@ class AnalysisResult(models.Model):
     conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="analyses")
     message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="analyses")
     intent = models.CharField(max_length=64, db_index=True)
+    intents = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Every intent the message touches, the primary one first (a price question that also "
+        "asks how to sign up touches two).",
+    )
     language = models.CharField(max_length=8, default="en", help_text="The language the prospect wrote in.")
     sentiment = models.CharField(max_length=10)
     entities = models.JSONField(default=list)

@@ -153,6 +153,7 @@ def _store(message: Message, result: TurnResult, turn: TurnInput) -> StoredTurn:
         conversation=conversation,
         message=message,
         intent=result.intent,
+        intents=result.intents,
         language=result.language,
         sentiment=result.sentiment,
         entities=result.entities,

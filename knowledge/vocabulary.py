@@ -9,14 +9,29 @@ from __future__ import annotations
 
 import re
 import threading
+from collections import Counter
+from typing import NamedTuple
 
 from django.db import connection
 
 from knowledge.index_version import search_version
+from knowledge.languages import DEFAULT_LANGUAGE
 
 WORD_RE = re.compile(r"[^\W_]+", re.UNICODE)
+# A price and what it is per, as an English document states it: "$39 per agent per month".
+PRICE_PER_RE = re.compile(r"[$€£]\s?\d[\d,]*(?:\.\d+)?\s+(?:a|per)\s+([a-z]+)\b", re.IGNORECASE)
+# A price per period says nothing about the unit sold.
+PERIODS = frozenset({"month", "year", "annum", "quarter", "week", "day", "hour", "minute"})
+# How often the documents must price per the same word for it to count as what the company sells.
+MIN_PRICED_UNIT_MENTIONS = 2
 
-_cache: tuple[int, frozenset[str]] | None = None
+
+class _Read(NamedTuple):
+    words: frozenset[str]
+    unit: tuple[str, str] | None
+
+
+_cache: tuple[int, _Read] | None = None
 _lock = threading.Lock()
 
 
@@ -24,8 +39,30 @@ def words_of(text: str) -> list[str]:
     return WORD_RE.findall(text.lower())
 
 
-def knowledge_vocabulary() -> frozenset[str]:
-    """Every lower-case word in the active knowledge base (titles, headings and chunk text)."""
+def priced_unit_in(texts: list[str]) -> tuple[str, str] | None:
+    """What English documents price per ("$39 per agent per month" -> ("agent", "agents")), when at
+    least ``MIN_PRICED_UNIT_MENTIONS`` prices say so; the plural as the documents write it after a
+    number ("40 agents"), else with an s."""
+    counts = Counter(
+        match.group(1).lower()
+        for text in texts
+        for match in PRICE_PER_RE.finditer(text)
+        if match.group(1).lower() not in PERIODS
+    )
+    if not counts:
+        return None
+    singular, mentions = counts.most_common(1)[0]
+    if mentions < MIN_PRICED_UNIT_MENTIONS:
+        return None
+    plurals = Counter(
+        match.group(1).lower()
+        for text in texts
+        for match in re.finditer(rf"\d\s+({re.escape(singular)}e?s)\b", text, re.IGNORECASE)
+    )
+    return singular, plurals.most_common(1)[0][0] if plurals else f"{singular}s"
+
+
+def _read() -> _Read:
     global _cache
     version = search_version()
     if _cache is not None and _cache[0] == version:
@@ -35,12 +72,24 @@ def knowledge_vocabulary() -> frozenset[str]:
             return _cache[1]
         with connection.cursor() as cursor:
             cursor.execute(
-                "SELECT d.title, c.heading_path, c.text FROM knowledge_chunk c "
+                "SELECT d.title, c.heading_path, c.text, d.language FROM knowledge_chunk c "
                 "JOIN knowledge_document d ON d.id = c.document_id WHERE d.is_active"
             )
-            words = {word for row in cursor.fetchall() for part in row for word in words_of(part or "")}
-        _cache = (version, frozenset(words))
+            rows = cursor.fetchall()
+        words = {word for *parts, _ in rows for part in parts for word in words_of(part or "")}
+        unit = priced_unit_in([text for _, _, text, language in rows if language == DEFAULT_LANGUAGE])
+        _cache = (version, _Read(frozenset(words), unit))
         return _cache[1]
+
+
+def knowledge_vocabulary() -> frozenset[str]:
+    """Every lower-case word in the active knowledge base (titles, headings and chunk text)."""
+    return _read().words
+
+
+def knowledge_priced_unit() -> tuple[str, str] | None:
+    """What the active English documents price per (see ``priced_unit_in``), or None."""
+    return _read().unit
 
 
 def unknown_terms(terms: list[str]) -> list[str]:

@@ -7,7 +7,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html, format_html_join
 
-from company.selectors import company_profile
+from company.selectors import current_vocabulary
 from pricing.models import PlanPrice, PriceBook, SegmentDiscount, VolumeDiscount
 from pricing.quotes import Quote, QuoteError, QuoteNeedsSales, example_quotes, format_money
 from pricing.services import price_book_activate, price_book_rows_saved, price_book_save
@@ -63,19 +63,16 @@ class PriceBookAdmin(admin.ModelAdmin):
     def example_quotes(self, obj: PriceBook) -> str:
         if obj.pk is None:
             return "Save the price book to see example quotes."
-        profile = company_profile()
-        header = format_html_join(
-            "", "<th>{} {}</th>", ((seats, profile.unit_plural) for seats in EXAMPLE_SEATS)
-        )
+        # The unit as quotes write it: the profile's, else what the knowledge base prices per.
+        singular, plural = current_vocabulary().unit
+        header = format_html_join("", "<th>{} {}</th>", ((seats, plural) for seats in EXAMPLE_SEATS))
         rows = format_html_join(
             "",
             "<tr><th>{}</th>{}</tr>",
             (
                 (
                     plan,
-                    format_html_join(
-                        "", "<td>{}</td>", ((_example_cell(cell, profile.unit_singular),) for cell in cells)
-                    ),
+                    format_html_join("", "<td>{}</td>", ((_example_cell(cell, singular),) for cell in cells)),
                 )
                 for plan, cells in example_quotes(price_book=obj, seat_counts=EXAMPLE_SEATS)
             ),

@@ -48,6 +48,10 @@ class QuoteRequest:
     billing: Billing = "annual"
     segment: str | None = None
     wants_annual_total: bool = False
+    # Whether the message itself says how they want to pay (else ``billing`` is the conversation's or
+    # annual by default, and a reply can show monthly billing beside it: an agent's "billed annually"
+    # earlier is no choice of the prospect's).
+    billing_stated: bool = False
     is_price_question: bool = False
     plans: tuple[str, ...] = ()
     from_context: tuple[str, ...] = ()
@@ -341,6 +345,7 @@ def read_quote_request(
         seats = _loose_count(text, BARE_NUMBER_RE)
     segment = _segment(text, segment_patterns, self_identified_only=False)
     billing = _billing(text)
+    billing_stated = billing is not None
 
     about_price_before = any(
         PRICE_RE.search(earlier) or SEAT_QUESTION_RE.search(earlier) for earlier in history
@@ -372,6 +377,7 @@ def read_quote_request(
         plan=plan,
         seats=seats,
         billing=billing or "annual",
+        billing_stated=billing_stated,
         segment=segment,
         wants_annual_total=_wants_annual_total(text),
         is_price_question=is_price_question,

@@ -24,6 +24,7 @@ from conversations.agent.drafting import (
 )
 from conversations.agent.entities import extract_entities, plan_mentions
 from conversations.agent.evidence import Evidence, QuestionEvidence
+from conversations.agent.grounding import MONEY_RE
 from conversations.agent.phrases import join_list, name_values, phrase
 from conversations.agent.policy import COMPLAINT, NOT_INTERESTED, IntentPolicy
 from conversations.agent.quoting import unit_words
@@ -91,6 +92,16 @@ def _mentions_any(sentence: str, entities: list[str]) -> bool:
 def _names_another_plan(sentence: str, plans: set[str], vocabulary: Vocabulary) -> bool:
     """Whether ``sentence`` names a plan other than ``plans`` (those the prospect's message names)."""
     return any(name not in plans for _, name, _, explicit in plan_mentions(sentence, vocabulary) if explicit)
+
+
+def _prices_only_other_plans(sentence: str, plans: set[str], vocabulary: Vocabulary) -> bool:
+    """Whether ``sentence`` states a price and names only plans other than ``plans`` (those the
+    prospect named): "The Scale plan costs $79" answers nothing about Growth's price and reads as an
+    upsell."""
+    if not plans or not MONEY_RE.search(sentence):
+        return False
+    named = {name for _, name, _, explicit in plan_mentions(sentence, vocabulary) if explicit}
+    return bool(named) and not named & plans
 
 
 def closing(*, policy: IntentPolicy, language: str, asked_for_seats: bool, vocabulary: Vocabulary) -> str:
@@ -188,22 +199,41 @@ def compose_reply(
                     continue  # nearby, not about what was asked
                 if unhappy and _names_another_plan(sentence, offered_plans, evidence.vocabulary):
                     continue  # an unhappy customer is not sold another plan's perks
+                if _prices_only_other_plans(sentence, offered_plans, evidence.vocabulary):
+                    continue
                 if contradictions(" ".join([*(s for s, _ in chosen), sentence])):
                     continue  # a later sentence must not take back what an earlier one said
                 used.add(sentence)
                 chosen.append((sentence, chunk_id))
                 body.append(sentence)
-        if standing is not None:
+        # The intent's standing answer, then each other intent's the message touches ("… and where do
+        # I sign up?" gets the sign-up link beside the price); an unhappy prospect is not pitched to.
+        answers = [standing] if standing is not None else []
+        answers.extend(
+            evidence.standing[intent]
+            for intent in evidence.secondary_intents
+            if intent != policy.name and intent in evidence.standing
+        )
+        for answer in answers:
+            results = [
+                result
+                for result in answer.knowledge
+                if answer is standing
+                or not (unhappy and result.category in evidence.vocabulary.pitch_categories)
+            ]
             best = select_sentences(
-                standing.vector,
-                standing.knowledge,
+                answer.vector,
+                results,
                 entities=entities,
                 max_sentences=1,
-                question=standing.query,
+                question=answer.query,
                 exclude=used,
                 min_similarity=threshold,
             )
             for sentence, chunk_id in best:
+                if contradictions(" ".join([*(s for s, _ in chosen), sentence])):
+                    continue
+                used.add(sentence)
                 chosen.append((sentence, chunk_id))
                 body.append(sentence)
         if not chosen and not evidence.unknown_terms and not evidence.risks and not quote_sentences:

@@ -35,6 +35,14 @@ SHORT_WORD_LENGTH = 3
 SHORT_SECTION_SENTENCES = 2
 # How many of the best retrieved chunks an answer's sentences are picked from.
 CHUNKS_READ = 3
+# A sentence is read with the chunk it comes from: one sentence of a section close to the question
+# ("You can start a 14-day free trial") beats a sentence that merely sounds like the question in a
+# section about something else. Measured by `run_eval` (complete answers) on realistic_dev, dev and
+# challenge, and checked on heldout_realistic (0.44 -> 0.58), which these weights were not tuned on.
+CHUNK_SIMILARITY_WEIGHT = 0.3
+RANK_PENALTY = 0.05
+# A section's first sentence states its subject and usually its key fact.
+LEAD_SENTENCE_BONUS = 0.05
 
 
 _MARKDOWN = MarkdownIt()
@@ -115,22 +123,24 @@ def select_sentences(
 
     ``exclude`` holds sentences already in the draft (another question's answer).
     """
-    candidates: list[tuple[str, int, int]] = []
+    candidates: list[tuple[str, int, float]] = []
     seen: set[str] = set(exclude or ())
     asked = _content_words(question)
     for rank, result in enumerate(results[:from_top]):
-        for sentence in split_sentences(result.text):
+        chunk_score = CHUNK_SIMILARITY_WEIGHT * (result.vector_similarity or 0.0) - RANK_PENALTY * rank
+        for position, sentence in enumerate(split_sentences(result.text)):
             if sentence not in seen:
                 seen.add(sentence)
-                candidates.append((sentence, result.chunk_id, rank))
+                lead = LEAD_SENTENCE_BONUS if position == 0 else 0.0
+                candidates.append((sentence, result.chunk_id, chunk_score + lead))
     if not candidates:
         return []
     similarities = _sentence_vectors([c[0] for c in candidates]) @ np.asarray(query_vector, dtype=np.float32)
     scored = []
-    for (sentence, chunk_id, rank), similarity in zip(candidates, similarities, strict=True):
+    for (sentence, chunk_id, chunk_score), similarity in zip(candidates, similarities, strict=True):
         lowered = sentence.lower()
         mentions = sum(1 for entity in entities if entity in lowered)
-        score = float(similarity) + ENTITY_BONUS * min(mentions, 2) - 0.02 * rank
+        score = float(similarity) + ENTITY_BONUS * min(mentions, 2) + chunk_score
         if re.search(r"\d", sentence):
             score += NUMBER_BONUS
         score += OVERLAP_BONUS * min(len(asked & _content_words(sentence)), MAX_OVERLAP_WORDS)

@@ -87,6 +87,7 @@ def run_turn(turn: TurnInput, *, brain: str | None = None, crm: CRMClient | None
         prospect_id=turn.prospect_id,
         review_reasons=[*evidence.findings, *judgement.review_reasons],
         suggested_actions=judgement.suggested_actions,
+        secondary_intents=evidence.secondary_intents,
     )
     decision = decide(facts, policies)
     knowledge = evidence.knowledge
@@ -127,6 +128,7 @@ def run_turn(turn: TurnInput, *, brain: str | None = None, crm: CRMClient | None
         tool_evidence=judgement.tool_evidence,
         reader_version=evidence.index.reader.version if evidence.index.reader else None,
         out_of_scope_probability=evidence.out_of_scope_probability,
+        intents=list(dict.fromkeys(name for name in [judgement.intent, *evidence.secondary_intents] if name)),
     )
     result.reasoning.append(
         f"Confidence {result.confidence:.2f}; priority {result.priority}; "

@@ -8,6 +8,7 @@ hold for every intent (unknown prospects, risky requests, unanswerable questions
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -125,6 +126,8 @@ class TurnFacts:
     review_reasons: list[str] = field(default_factory=list)
     # Secondary actions the brain suggests (the model may); the policy decides which stand.
     suggested_actions: list[str] = field(default_factory=list)
+    # Other intents the message touches besides ``intent`` (the evidence's multi-intent reading).
+    secondary_intents: list[str] = field(default_factory=list)
 
 
 def effective_sentiment(policy: IntentPolicy, sentiment: str) -> str:
@@ -169,14 +172,38 @@ def review_reasons(facts: TurnFacts, policy: IntentPolicy) -> list[str]:
     return list(dict.fromkeys(reasons))
 
 
-def plan_next_steps(facts: TurnFacts, policy: IntentPolicy) -> list[NextStep]:
-    """The intent's primary action first, then the secondary actions this turn calls for.
+def also_touched(
+    facts: TurnFacts, policy: IntentPolicy, policies: dict[str, IntentPolicy]
+) -> list[IntentPolicy]:
+    """The policies of the other intents the message touches that call for a step of their own: none
+    when the prospect asked us to stop, and never small talk or another "stop"."""
+    if policy.name == NOT_INTERESTED:
+        return []
+    return [
+        policies[name]
+        for name in facts.secondary_intents
+        if name in policies
+        and name not in (facts.intent, NOT_INTERESTED)
+        and policies[name].priority_class != Intent.PriorityClass.LOW
+    ]
+
+
+def plan_next_steps(
+    facts: TurnFacts, policy: IntentPolicy, also: Sequence[IntentPolicy] = ()
+) -> list[NextStep]:
+    """The intent's primary action first, the primary actions of the other intents the message touches
+    (``also``), then the secondary actions this turn calls for.
 
     CREATE_LEAD follows from the CRM lookup alone; UPDATE_CRM and SCHEDULE_FOLLOW_UP from the intent's
     policy or the brain's suggestion; FLAG_FOR_HUMAN_REVIEW from every review reason.
     """
     about = f" ({', '.join(facts.entities[:3])})" if facts.entities else ""
     steps = [NextStep(policy.primary_action, f"{facts.intent.replace('_', ' ')}{about}")]
+    for other in also:
+        if all(step.action != other.primary_action for step in steps):
+            steps.append(
+                NextStep(other.primary_action, f"the message also touches {other.name.replace('_', ' ')}")
+            )
     if facts.prospect is None:
         who = (
             f"prospect id {facts.prospect_id!r} is unknown to the CRM"
@@ -210,5 +237,5 @@ def decide(facts: TurnFacts, policies: dict[str, IntentPolicy]) -> Decision:
     return Decision(
         sentiment=sentiment,
         priority=choose_priority(policy, sentiment, facts.prospect),
-        next_steps=plan_next_steps(facts, policy),
+        next_steps=plan_next_steps(facts, policy, also_touched(facts, policy, policies)),
     )

@@ -34,6 +34,9 @@ class QuoteEvidence:
 
     request: QuoteRequest
     quote: Quote | None = None
+    # The same quote billed monthly, when the prospect did not say how they would pay and monthly
+    # billing costs more: "what would Growth cost monthly?" may mean either.
+    monthly_alternative: Quote | None = None
     needs_sales: QuoteNeedsSales | None = None
     error: str = ""
     unit: tuple[str, str] = ("seat", "seats")  # what the plans are priced per, singular and plural
@@ -47,7 +50,8 @@ class QuoteEvidence:
     def facts(self) -> list[str]:
         """The figures a draft may state because the tool computed them."""
         if self.quote is not None:
-            return [self.quote.describe(self.unit)]
+            alternative = [self.monthly_alternative.describe(self.unit)] if self.monthly_alternative else []
+            return [self.quote.describe(self.unit), *alternative]
         if self.needs_sales is not None and self.needs_sales.max_seats:
             return [
                 f"more than {self.needs_sales.max_seats} {self.unit[1]}: custom pricing, a quote from sales"
@@ -102,8 +106,10 @@ def run_quote_tool(
 
 def quote_for(
     turn: TurnInput, *, vocabulary: Vocabulary, price_book_digest: str | None = None
-) -> tuple[QuoteEvidence | None, ToolCall | None]:
-    """The quote the message asks for, if it asks for one (the tool runs once plan and seats are known).
+) -> tuple[QuoteEvidence | None, list[ToolCall]]:
+    """The quote the message asks for, if it asks for one (the tool runs once plan and seats are known),
+    and the tool calls made for it: the quote, and its monthly-billing alternative when the prospect did
+    not say how they would pay.
 
     ``vocabulary`` and ``price_book_digest`` are the active price book's as the turn read them.
     """
@@ -114,10 +120,10 @@ def quote_for(
         segments=vocabulary.segment_terms,
     )
     if request is None:
-        return None, None
+        return None, []
     evidence = QuoteEvidence(request, unit=vocabulary.unit)
     if request.plan is None or request.seats is None:
-        return evidence, None
+        return evidence, []
     quote, error, call = run_quote_tool(
         plan=request.plan,
         seats=request.seats,
@@ -131,7 +137,20 @@ def quote_for(
         evidence.needs_sales = error
     elif error is not None:
         evidence.error = str(error)
-    return evidence, call
+    calls = [call]
+    if quote is not None and quote.billing == "annual" and not request.billing_stated:
+        monthly, _, monthly_call = run_quote_tool(
+            plan=request.plan,
+            seats=request.seats,
+            billing="monthly",
+            segment=request.segment,
+            price_book_digest=price_book_digest,
+            unit=vocabulary.unit,
+        )
+        if monthly is not None and monthly.seat_price != quote.seat_price:
+            evidence.monthly_alternative = monthly
+            calls.append(monthly_call)
+    return evidence, calls
 
 
 def _percent(value: Decimal) -> str:
@@ -189,4 +208,21 @@ def quote_sentences(evidence: QuoteEvidence, language: str, vocabulary: Vocabula
                 part = phrase("adjustment_duration", language, adjustment=part, months=step.duration_months)
             parts.append(part)
         sentences.append(phrase("quote_includes", language, adjustments=join_list(parts, language)))
+    alternative = evidence.monthly_alternative
+    surcharge = (
+        next((step.percent for step in alternative.adjustments if step.kind == "monthly_surcharge"), None)
+        if alternative is not None
+        else None
+    )
+    if alternative is not None and surcharge is not None:
+        sentences.append(
+            phrase(
+                "quote_monthly_alternative",
+                language,
+                percent=_percent(surcharge),
+                per_seat=format_money(alternative.seat_price, **money),
+                unit_one=one,
+                monthly_total=format_money(alternative.monthly_total, **money),
+            )
+        )
     return sentences

@@ -23,6 +23,7 @@ from company.selectors import company_json_sql
 from company.vocabulary import Vocabulary, vocabulary_from_json
 from conversations.models import INTENT_POLICY_FIELDS, Intent, IntentExample, ReaderModel
 from knowledge.embeddings import embedding_model_name
+from knowledge.vocabulary import knowledge_priced_unit
 from pricing.selectors import active_price_book_digest_sql, active_price_vocabulary_sql
 
 
@@ -99,6 +100,6 @@ def reference_data() -> ReferenceData:
         price_json, company_json, price_book_digest, digest, examples, latest, reader = cursor.fetchone()
     return ReferenceData(
         intents_version=_version(digest, examples, latest, reader),
-        vocabulary=vocabulary_from_json(price_json, company_json),
+        vocabulary=vocabulary_from_json(price_json, company_json, knowledge_priced_unit()),
         price_book_digest=price_book_digest,
     )

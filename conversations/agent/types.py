@@ -97,6 +97,8 @@ class TurnResult:
     # of scope; None when no reader is trained.
     reader_version: int | None = None
     out_of_scope_probability: float | None = None
+    # Every intent the message touches, the primary one first.
+    intents: list[str] = field(default_factory=list)
 
     @property
     def review_reasons(self) -> list[str]:

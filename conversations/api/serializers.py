@@ -233,6 +233,10 @@ class ConversationDetailSerializer(ConversationListSerializer):
 
 class ClassificationSerializer(serializers.Serializer):
     intent = serializers.CharField()
+    intents = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="Every intent the message touches, the primary one (`intent`) first.",
+    )
     sentiment = serializers.CharField()
     entities = serializers.ListField(child=serializers.CharField())
     key_points = serializers.ListField(child=serializers.CharField())
@@ -322,6 +326,7 @@ class TurnOutputSerializer(serializers.Serializer):
             "analysis_id": analysis.pk,
             "classification": {
                 "intent": analysis.intent,
+                "intents": analysis.intents or [analysis.intent],
                 "sentiment": analysis.sentiment,
                 "entities": analysis.entities,
                 "key_points": analysis.key_points,

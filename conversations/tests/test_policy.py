@@ -46,6 +46,33 @@ def test_the_primary_action_and_secondary_steps_come_from_the_intent_row():
     assert decision.sentiment == "positive"  # the intent's sentiment override
 
 
+def test_each_other_intent_the_message_touches_adds_its_primary_action_after_the_primary_one():
+    # Given a price question that also signals buying and mentions a greeting
+    turn = facts("pricing_inquiry", secondary_intents=["conversion_signal", "greeting", "pricing_inquiry"])
+
+    # When it is decided
+    decision = decide(turn, intent_policies())
+
+    # Then the buying signal's action follows the price question's, small talk adds nothing, and the
+    # primary intent is not repeated
+    assert actions(decision)[:2] == ["PROVIDE_PRICING_DETAILS", "INITIATE_SIGNUP"]
+    assert actions(decision).count("PROVIDE_PRICING_DETAILS") == 1
+    assert "ASK_QUALIFYING_QUESTION" not in actions(decision)
+    assert "conversion signal" in decision.next_steps[1].reason
+
+
+def test_a_prospect_who_asks_us_to_stop_gets_no_step_for_anything_else_the_message_touches():
+    # Given "not interested" that also mentions a price
+    turn = facts("not_interested", secondary_intents=["pricing_inquiry"])
+
+    # When it is decided
+    decision = decide(turn, intent_policies())
+
+    # Then nothing is sold to them
+    assert "PROVIDE_PRICING_DETAILS" not in actions(decision)
+    assert actions(decision)[0] == "MARK_NOT_INTERESTED"
+
+
 def test_staff_edits_to_an_intents_policy_change_the_next_steps():
     # Given staff change the payment intent's rules in the admin
     Intent.objects.filter(name="payment_question").update(

@@ -62,6 +62,26 @@ def test_stacked_discounts_and_monthly_billing_come_from_the_price_book():
     assert "20% surcharge for monthly billing" in result.draft
 
 
+def test_a_quote_without_a_stated_billing_also_shows_monthly_billing():
+    # When a prospect asks a price "per month" without saying how they would pay
+    result = turn("How much for 300 Standard seats per month?")
+
+    # Then the annual quote comes with its monthly-billing alternative from the price book's surcharge:
+    # $41.65 (the annual seat price) + 20% = $49.98 per seat, x 300
+    assert "monthly billing costs 20% more: $49.98 per seat per month, or $14,994 per month" in result.draft
+    calls = [call for call in result.tool_log if call.tool == "quote_price"]
+    assert [call.input["billing"] for call in calls] == ["annual", "monthly"]
+    assert result.unsupported_claims == []
+
+
+def test_a_quote_whose_billing_the_prospect_chose_has_no_alternative():
+    result = turn("How much for 300 Standard seats on annual billing?")
+
+    assert "$149,940 per year" in result.draft
+    assert "month to month" not in result.draft
+    assert [call.input["billing"] for call in result.tool_log if call.tool == "quote_price"] == ["annual"]
+
+
 def test_a_staff_price_edit_changes_the_next_quote():
     PlanPrice.objects.filter(name="Standard").update(seat_price="45.00")
 

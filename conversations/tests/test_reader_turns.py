@@ -72,6 +72,60 @@ def test_a_message_for_another_business_gets_a_flagged_holding_reply_in_its_lang
 
 
 @pytest.mark.django_db
+def test_a_message_touching_two_intents_answers_both_and_records_both(api_client):
+    # When a prospect asks for a total and, in the same message, how to sign up
+    data = _turn(
+        api_client,
+        "We are ready to go: Premium, 40 seats, annual billing. What is the yearly total, and where do I "
+        "sign up?",
+    )
+
+    # Then the reading names both intents, the price question first (the reader's most likely)
+    assert data["classification"]["intents"] == ["pricing_inquiry", "conversion_signal"]
+    assert data["classification"]["intent"] == "pricing_inquiry"
+    # the draft holds the quote and the buying signal's standing answer (the sign-up link)
+    assert "$47,520 per year" in data["suggested_response_draft"]
+    assert "example.com/signup" in data["suggested_response_draft"]
+    # the sign-up step follows the price step
+    steps = [step["action"] for step in data["internal_next_steps"]]
+    assert steps[:2] == ["PROVIDE_PRICING_DETAILS", "INITIATE_SIGNUP"]
+    assert "Also touches: conversion_signal." in data["reasoning_trace"]
+    # and the stored analysis keeps the reading
+    assert AnalysisResult.objects.get(pk=data["analysis_id"]).intents == [
+        "pricing_inquiry",
+        "conversion_signal",
+    ]
+
+
+@pytest.mark.django_db
+def test_a_yes_read_from_the_conversation_touches_only_what_it_answers(
+    api_client, django_capture_on_commit_callbacks
+):
+    # Given the agent offered to set up a trial
+    first = _turn(api_client, "Do you offer a free trial of the Premium features?")
+    conversation_id = first["conversation_id"]
+    with django_capture_on_commit_callbacks(execute=True):
+        api_client.post(
+            f"/api/conversations/{conversation_id}/messages",
+            {"sender": "agent", "content": "Yes! Would you like me to set up the trial for your team?"},
+            format="json",
+        )
+
+    # When the prospect answers with a short yes
+    response = api_client.post(
+        f"/api/conversations/{conversation_id}/turns",
+        {"current_prospect_message": "Yes please, and thanks."},
+        format="json",
+    )
+
+    # Then the yes is read from the offer alone: one intent, no other step beside the offer's
+    data = response.json()
+    assert response.status_code == 200, data
+    assert data["classification"]["intents"] == ["trial_request"]
+    assert "Also touches" not in data["reasoning_trace"]
+
+
+@pytest.mark.django_db
 @pytest.mark.parametrize(
     "message",
     [

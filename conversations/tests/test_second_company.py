@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from company.models import CompanyProfile
+
 pytestmark = pytest.mark.django_db
 
 URL = "/api/process_message"
@@ -29,6 +31,20 @@ def test_a_quote_is_for_the_plan_named_not_the_verb_and_in_the_companys_unit(bri
     assert "For 40 agents of Growth" in draft
     assert "$1,482 per month" in draft
     assert "seat" not in draft.lower()
+
+
+def test_with_the_profiles_unit_left_blank_quotes_use_what_the_knowledge_base_prices_per(
+    brightdesk, api_client
+):
+    # Given a company set up without a unit in its profile (only its documents say "$39 per agent")
+    CompanyProfile.objects.update(unit_singular="", unit_plural="", unit_translations={})
+
+    # When a prospect asks for a quote
+    data = turn(api_client, "What would Growth cost for 40 people?")
+
+    # Then the quote is in agents, as the knowledge base prices, not in the default seats
+    assert "For 40 agents of Growth" in data["suggested_response_draft"]
+    assert "seat" not in data["suggested_response_draft"].lower()
 
 
 def test_a_spanish_quote_uses_the_units_translation(brightdesk, api_client):

@@ -160,6 +160,20 @@ def test_billing_per_month_is_not_monthly_billing(message, billing):
 
 
 @pytest.mark.parametrize(
+    ("message", "context", "stated"),
+    [
+        ("How much per month for 40 Standard seats?", (), False),
+        ("Cost for 40 Standard seats billed annually?", (), True),
+        ("Can we pay monthly instead? How much is Standard for 60 seats?", (), True),
+        # The agent's "billed annually" earlier is the default described, not the prospect's choice.
+        ("And for 40 seats?", ("How much is Standard?", "Standard is $49 per seat, billed annually."), False),
+    ],
+)
+def test_billing_is_stated_only_when_the_message_chooses_one(message, context, stated):
+    assert read(message, *context).billing_stated is stated
+
+
+@pytest.mark.parametrize(
     ("message", "wants_annual_total"),
     [
         ("How much per year for 40 Standard seats?", True),
