@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.conf import settings
 
-from conversations.models import INTENT_POLICY_FIELDS, Intent
+from conversations.models import INTENT_POLICY_FIELDS, REPLY_FRAME_KEYS, Intent
 from crm.models import Prospect
 from salesagent.api_fields import MAX_OBJECT_ID
 
@@ -63,7 +63,7 @@ class IntentAdminForm(forms.ModelForm):
         for language, frame in frames.items():
             if not isinstance(frame, dict) or not all(isinstance(frame.get(k, ""), str) for k in frame):
                 raise forms.ValidationError(f"{language}: expected an object with opener and closer text.")
-            unknown = set(frame) - {"opener", "closer"}
+            unknown = set(frame) - set(REPLY_FRAME_KEYS)
             if unknown:
                 raise forms.ValidationError(f"{language}: unknown keys {sorted(unknown)}.")
         return frames

@@ -112,7 +112,8 @@ class Intent(models.Model):
     reply_frames = models.JSONField(
         default=dict,
         blank=True,
-        help_text='Opening and closing lines per language: {"en": {"opener": "...", "closer": "..."}}. '
+        help_text='Opening and closing lines per language: {"en": {"opener": "...", "closer": "..."}}, '
+        'and optionally "after_quote", the closing line when the draft states a quote. '
         "{name_comma} and {name_space} stand for the prospect's first name. "
         "They must make no factual claims.",
     )
@@ -141,6 +142,9 @@ INTENT_POLICY_FIELDS = (
     "standing_queries",
     "reply_frames",
 )
+# The lines a reply frame may give per language: the opener, the closer, and the closer for a draft
+# that states a quote (a price question's usual closer offers one).
+REPLY_FRAME_KEYS = ("opener", "closer", "after_quote")
 
 
 class IntentExample(models.Model):

@@ -104,12 +104,19 @@ def _prices_only_other_plans(sentence: str, plans: set[str], vocabulary: Vocabul
     return bool(named) and not named & plans
 
 
-def closing(*, policy: IntentPolicy, language: str, asked_for_seats: bool, vocabulary: Vocabulary) -> str:
+def closing(
+    *, policy: IntentPolicy, language: str, asked_for_seats: bool, quoted: bool, vocabulary: Vocabulary
+) -> str:
+    """The draft's last line: the question for a missing head count, the intent's line for after a
+    quote when a quote was stated (its usual closer may offer one), else the intent's closer."""
     if asked_for_seats:
         return phrase("quote_ask_seats", language, unit=unit_words(vocabulary, language)[1])
-    if policy.name == COMPLAINT and not policy.frame(language).get("closer"):
+    frame = policy.frame(language)
+    if quoted and frame.get("after_quote"):
+        return frame["after_quote"]
+    if policy.name == COMPLAINT and not frame.get("closer"):
         return phrase("escalation_closer", language)
-    return policy.frame(language).get("closer", "")
+    return frame.get("closer", "")
 
 
 def compose_reply(
@@ -254,7 +261,11 @@ def compose_reply(
         ""
         if holding and policy.name != COMPLAINT
         else closing(
-            policy=policy, language=language, asked_for_seats=asked_for_seats, vocabulary=evidence.vocabulary
+            policy=policy,
+            language=language,
+            asked_for_seats=asked_for_seats,
+            quoted=bool(evidence.quote and evidence.quote.quote) and bool(quote_sentences),
+            vocabulary=evidence.vocabulary,
         )
     )
     parts = [
