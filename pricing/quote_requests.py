@@ -17,6 +17,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal, TypeVar
 
+from rapidfuzz.distance import OSA
+from text_to_num import alpha2digit
+
 from company.selectors import current_vocabulary
 from company.vocabulary import spelling_pattern
 from pricing import quote_vocabulary as vocab
@@ -25,6 +28,10 @@ Billing = Literal["annual", "monthly"]
 T = TypeVar("T")
 
 FLAGS = re.IGNORECASE
+# The languages whose numbers written as words are read as digits (text2num's).
+NUMBER_WORD_LANGUAGES = frozenset({"en", "es", "pt", "fr", "de", "it", "nl"})
+# Plan names shorter than this are not typo-corrected: one keystroke from "scale" is "scaled".
+MIN_TYPO_NAME_LENGTH = 6
 # 300 | 1,200 | 1.200 | 1 200 | 1.5k
 NUMBER = r"\d{1,3}(?:[,. \u00a0\u202f]\d{3})+(?!\d)|\d+(?:[.,]\d+)?\s?k\b|\d+"
 NUMBER_START = r"(?<![\w$€£.,/:#-])"
@@ -155,9 +162,38 @@ def _patterns(spellings: tuple[tuple[str, str], ...]) -> _Patterns:
     )
 
 
-def _normalise(text: str) -> str:
+def _corrected_plan_typos(text: str, spellings: Sequence[str]) -> str:
+    """``text`` with words one keystroke from a plan's name written as the name ("standrd",
+    "premuim" -> "standard", "premium"). Only names of ``MIN_TYPO_NAME_LENGTH`` letters or more are
+    corrected, only words starting like them, and never the name's plural ("standards")."""
+    names = [name for name in spellings if len(name) >= MIN_TYPO_NAME_LENGTH and name.isalpha()]
+    if not names:
+        return text
+
+    def corrected(match: re.Match[str]) -> str:
+        word = match.group(0)
+        lowered = word.casefold()
+        for name in names:
+            if (
+                lowered != name
+                and lowered not in (f"{name}s", f"{name}es")
+                and lowered[:2] == name[:2]
+                and OSA.distance(lowered, name, score_cutoff=1) <= 1
+            ):
+                return name.capitalize() if word[:1].isupper() else name
+        return word
+
+    return re.sub(r"[^\W\d_]{5,}", corrected, text)
+
+
+def _normalise(text: str, language: str = "en", spellings: Sequence[str] = ()) -> str:
+    """The text as the patterns read it: one Unicode form and apostrophe, numbers written as words
+    as digits ("twenty agents" -> "20 agents", from three on), plan names' typos corrected."""
     text = unicodedata.normalize("NFC", text)
-    return text.replace("\u2019", "'").replace("\u2018", "'").replace("\u00ad", "")
+    text = text.replace("\u2019", "'").replace("\u2018", "'").replace("\u00ad", "")
+    if language in NUMBER_WORD_LANGUAGES:
+        text = alpha2digit(text, language)
+    return _corrected_plan_typos(text, spellings)
 
 
 def _to_int(number: str) -> int | None:
@@ -312,6 +348,7 @@ def read_quote_request(
     context: Sequence[str] = (),
     plans: Mapping[str, str] | None = None,
     segments: Mapping[str, Sequence[str]] | None = None,
+    language: str = "en",
 ) -> QuoteRequest | None:
     """The quote ``message`` asks for, completed from ``context``; None when it is not about price.
 
@@ -328,8 +365,9 @@ def read_quote_request(
         segments = vocabulary.segment_terms if segments is None else segments
     patterns = _patterns(tuple((spelling.casefold(), name) for spelling, name in plans.items()))
     segment_patterns = _segment_patterns(tuple((key, tuple(terms)) for key, terms in segments.items()))
-    text = _normalise(message)
-    history = [_normalise(earlier) for earlier in context]
+    spellings = tuple(spelling.casefold() for spelling in plans)
+    text = _normalise(message, language, spellings)
+    history = [_normalise(earlier, language, spellings) for earlier in context]
 
     mentioned = _plans(text, patterns)
     seats = _seats(text, patterns, in_context=False)

@@ -357,7 +357,10 @@ def gather_evidence(
             reasoning.append(f"The knowledge base never mentions {', '.join(question.unknown_terms)}.")
 
     quote, quote_calls = quote_for(
-        turn, vocabulary=reference.vocabulary, price_book_digest=reference.price_book_digest
+        turn,
+        vocabulary=reference.vocabulary,
+        price_book_digest=reference.price_book_digest,
+        language=language.code,
     )
     tool_log.extend(quote_calls)
     if quote is not None and (quote.quote or quote.needs_sales or quote.error):

@@ -17,6 +17,7 @@ from typing import cast
 from company.vocabulary import Vocabulary
 from conversations.agent.phrases import join_list, phrase
 from conversations.agent.types import ToolCall, TurnInput
+from knowledge.languages import DEFAULT_LANGUAGE
 from pricing.exceptions import QuoteError, QuoteNeedsSales
 from pricing.quote_requests import QuoteRequest, read_quote_request
 from pricing.quotes import BILLINGS, Billing, Quote, format_money, format_percent, quote_price
@@ -105,7 +106,11 @@ def run_quote_tool(
 
 
 def quote_for(
-    turn: TurnInput, *, vocabulary: Vocabulary, price_book_digest: str | None = None
+    turn: TurnInput,
+    *,
+    vocabulary: Vocabulary,
+    price_book_digest: str | None = None,
+    language: str = DEFAULT_LANGUAGE,
 ) -> tuple[QuoteEvidence | None, list[ToolCall]]:
     """The quote the message asks for, if it asks for one (the tool runs once plan and seats are known),
     and the tool calls made for it: the quote, and its monthly-billing alternative when the prospect did
@@ -118,6 +123,7 @@ def quote_for(
         context=[item.content for item in turn.history],
         plans=vocabulary.plan_spellings,
         segments=vocabulary.segment_terms,
+        language=language,
     )
     if request is None:
         return None, []

@@ -72,8 +72,10 @@ def test_a_quote_without_a_stated_billing_also_shows_monthly_billing():
     calls = [call for call in result.tool_log if call.tool == "quote_price"]
     assert [call.input["billing"] for call in calls] == ["annual", "monthly"]
     assert result.unsupported_claims == []
-    # and, a quote stated, the draft closes with the intent's line for after a quote, not an offer of one
-    assert result.draft.endswith("Shall I send this to you as a formal quote, or compare it with another plan?")
+    # and, a quote stated, the draft closes with the line for after a quote, not an offer of one
+    assert result.draft.endswith(
+        "Shall I send this to you as a formal quote, or compare it with another plan?"
+    )
 
 
 def test_a_quote_whose_billing_the_prospect_chose_has_no_alternative():

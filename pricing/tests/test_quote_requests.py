@@ -160,6 +160,27 @@ def test_billing_per_month_is_not_monthly_billing(message, billing):
 
 
 @pytest.mark.parametrize(
+    ("message", "language", "plan", "seats"),
+    [
+        ("how much is standrd for twenty of us?", "en", "Standard", 20),
+        ("Premuim for forty-five users, how much?", "en", "Premium", 45),
+        ("¿Cuánto cuesta Standard para veinte usuarios?", "es", "Standard", 20),
+        ("Quanto custa o Premium para trinta usuários?", "pt", "Premium", 30),
+        ("Combien coûte Standard pour quarante utilisateurs ?", "fr", "Standard", 40),
+        ("Was kostet Premium für dreißig Nutzer?", "de", "Premium", 30),
+        # A plan's plural is a word, not a typo of the plan; numbers under three stay words.
+        ("We follow security standards. How much for 40 Standard seats?", "en", "Standard", 40),
+        ("How much is Basic for two people?", "en", "Basic", None),
+    ],
+)
+def test_numbers_written_as_words_and_plan_names_mistyped(message, language, plan, seats):
+    request = read_quote_request(message, language=language)
+
+    assert request is not None
+    assert (request.plan, request.seats) == (plan, seats)
+
+
+@pytest.mark.parametrize(
     ("message", "context", "stated"),
     [
         ("How much per month for 40 Standard seats?", (), False),
