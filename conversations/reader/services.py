@@ -23,7 +23,14 @@ from conversations.models import IntentExample, ReaderModel, TrainingExample
 from conversations.reader.artefact import ARTEFACT_FORMAT
 from conversations.reader.company_examples import company_examples
 from conversations.reader.features import NGRAM_FEATURES, NGRAM_RANGE, NGRAM_WEIGHT
-from conversations.reader.training import INTENT_C, SCOPE_C, STACK_C, TrainingSet, train_reader
+from conversations.reader.training import (
+    INTENT_C,
+    REVIEWED_EXAMPLE_WEIGHT,
+    SCOPE_C,
+    STACK_C,
+    TrainingSet,
+    train_reader,
+)
 from knowledge.embeddings import embed_texts, embedding_model_name
 from knowledge.models import EMBEDDING_DIMENSIONS, Chunk
 
@@ -104,6 +111,12 @@ def reader_training_set() -> TrainingSet:
         languages=[language for _, _, _, language in in_scope],
         out_of_scope_languages=[language for _, _, language in out_of_scope],
         knowledge_languages=[language for _, language in knowledge],
+        # Reviewers' corrections are real messages of this company's prospects: they count more.
+        weights=np.r_[
+            np.ones(len(rows)),
+            np.full(len(corrections), REVIEWED_EXAMPLE_WEIGHT),
+            np.ones(len(in_scope) - len(rows) - len(corrections)),
+        ],
     )
 
 
@@ -118,6 +131,7 @@ def training_digest(data: TrainingSet, *, seed: int) -> str:
         INTENT_C,
         SCOPE_C,
         STACK_C,
+        REVIEWED_EXAMPLE_WEIGHT,
         seed,
     )
     digest.update(repr((data.embedding_model, settings_part)).encode())

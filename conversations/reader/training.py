@@ -28,6 +28,8 @@ INTENT_C = 10.0
 SCOPE_C = 10.0
 STACK_C = 1.0
 DEFAULT_FOLDS = 5
+# How many written examples one reviewed message counts for in the intent head (see TrainingSet.weights).
+REVIEWED_EXAMPLE_WEIGHT = 10.0
 # The probability above which a message is read as out of scope (the policy flags it).
 OUT_OF_SCOPE_THRESHOLD = 0.5
 # The share of in-scope examples the scope head may flag, cross-validated: its threshold is set where
@@ -58,6 +60,9 @@ class TrainingSet:
     languages: list[str] | None = None
     out_of_scope_languages: list[str] | None = None
     knowledge_languages: list[str] | None = None
+    # How much each text counts in the intent head (None: all alike). A reviewer's correction is a
+    # real message of this company's prospects and counts ``REVIEWED_EXAMPLE_WEIGHT`` times a written one.
+    weights: np.ndarray | None = None
 
 
 def expected_calibration_error(confidence: np.ndarray, correct: np.ndarray, bins: int = ECE_BINS) -> float:
@@ -208,11 +213,11 @@ def train_reader(data: TrainingSet, *, seed: int = 0, folds: int = DEFAULT_FOLDS
     temperature = 1.0
     if splitter is not None:
         logits = _two_columns(
-            _cross_validated_logits(features, labels, splitter, lambda: _logistic(INTENT_C))
+            _cross_validated_logits(features, labels, splitter, lambda: _logistic(INTENT_C), data.weights)
         )
         temperature = fit_temperature(logits, labels)
         metrics["intent"] = _intent_metrics(names, labels, logits, temperature)
-    intent_model = _logistic(INTENT_C).fit(features, labels)
+    intent_model = _logistic(INTENT_C).fit(features, labels, sample_weight=data.weights)
     intent_weights, intent_bias = intent_model.coef_, intent_model.intercept_
     if len(names) == 2:
         # A binary model scores the second class only; as two logits it reads like the multinomial one.

@@ -21,6 +21,8 @@ from django.test.utils import override_settings
 from tqdm import tqdm
 
 from conversations.agent.pipeline import BRAINS
+from conversations.reader.learning_curve import CurveError, LabelledMessage, learning_curve
+from conversations.reader.services import reader_training_set
 from evaluation.calibration import threshold_for_cases
 from evaluation.compare import (
     DEFAULT_MAX_DROP,
@@ -129,6 +131,16 @@ class Command(BaseCommand):
             help="With --compare: report latency deltas but never fail on them (e.g. on shared CI runners).",
         )
         parser.add_argument(
+            "--learning-curve",
+            action="store_true",
+            help="Instead of evaluating turns: hold out half of --dataset's messages, train the reader "
+            "on its examples plus 0, 25, 50, 75 and 100%% of the other half as if reviewers had labelled "
+            "them, and print the held-out intent accuracy and flag rate of each reader.",
+        )
+        parser.add_argument(
+            "--seed", type=int, default=0, help="With --learning-curve: the split and training seed."
+        )
+        parser.add_argument(
             "--force",
             action="store_true",
             help="With --compare: compare against a run on a different dataset (a warning, not an error).",
@@ -142,6 +154,9 @@ class Command(BaseCommand):
             dataset = load_dataset(resolve_dataset_path(options["dataset"]))
         except DatasetError as error:
             raise CommandError(str(error)) from error
+        if options["learning_curve"]:
+            self._print_learning_curve(dataset, seed=options["seed"])
+            return
 
         baseline: EvalRun | None = None
         if options["compare"] is not None:
@@ -197,6 +212,27 @@ class Command(BaseCommand):
             directory = Path(options["json_path"])
             for report in reports:
                 self._write_report(report, directory / f"{report['dataset']}.json")
+
+    def _print_learning_curve(self, dataset: Dataset, *, seed: int) -> None:
+        messages = [
+            LabelledMessage(case.message, str(case.expected.get("intent") or ""), case.expected_language)
+            for case in dataset.cases
+        ]
+        threshold = settings.HUMAN_REVIEW_CONFIDENCE_THRESHOLD
+        try:
+            points = learning_curve(reader_training_set(), messages, review_threshold=threshold, seed=seed)
+        except CurveError as error:
+            raise CommandError(str(error)) from error
+        self.stdout.write(
+            f"Learning curve on {dataset.name}: {points[0].held_out} messages held out, the others "
+            f"reviewed in growing shares (seed {seed}; flagged below confidence {threshold:.2f})."
+        )
+        self.stdout.write(f"  {'reviewed':>8}  {'share':>5}  {'intent accuracy':>15}  {'flag rate':>9}")
+        for point in points:
+            self.stdout.write(
+                f"  {point.reviewed:>8}  {point.share:>5.2f}  {point.intent_accuracy:>15.3f}  "
+                f"{point.flag_rate:>9.3f}"
+            )
 
     def _print_search_mode(self, options: dict[str, Any]) -> None:
         search_mode = options["search_mode"] or settings.KNOWLEDGE_SEARCH_MODE
