@@ -295,13 +295,24 @@ class IntentAdmin(admin.ModelAdmin):
 
 @admin.register(TrainingExample)
 class TrainingExampleAdmin(admin.ModelAdmin):
-    """Out-of-scope messages and reviewers' corrections; candidates count once accepted (in bulk)."""
+    """Out-of-scope messages, risk examples and reviewers' corrections; candidates count once accepted
+    (in bulk)."""
 
-    list_display = ("short_text", "kind", "intent", "language", "status", "source", "analysis", "created_at")
-    list_filter = ("status", "kind", "source", "language", "intent")
+    list_display = (
+        "short_text",
+        "kind",
+        "intent",
+        "risk",
+        "language",
+        "status",
+        "source",
+        "analysis",
+        "created_at",
+    )
+    list_filter = ("status", "kind", "risk", "source", "language", "intent")
     search_fields = ("text",)
     list_select_related = ("intent", "analysis")
-    fields = ("text", "language", "kind", "intent", "status", "source", "analysis", "created_at")
+    fields = ("text", "language", "kind", "intent", "risk", "status", "source", "analysis", "created_at")
     readonly_fields = ("analysis", "created_at")
     raw_id_fields = ("analysis",)
     actions = ("accept", "reject")

@@ -17,7 +17,7 @@ from django.db import DatabaseError
 
 from conversations.agent.policy import REFERENCED_INTENTS
 from conversations.demo_data import TAXONOMY_FILE
-from conversations.models import Action, Intent
+from conversations.models import Action, Intent, ReaderModel
 
 ACTIONS = set(Action.values)
 
@@ -69,6 +69,9 @@ def check_company_setup(app_configs: Iterable[Any] | None = None, **kwargs: Any)
 
     try:
         has_intents = Intent.objects.filter(is_active=True).exists()
+        # A reader trained before it had a risk head reads no risky request (its metrics say which).
+        active_readers = ReaderModel.objects.filter(is_active=True).order_by("-version")
+        reader_metrics = active_readers.values_list("metrics", flat=True).first()
         has_price_book = PriceBook.objects.filter(is_active=True).exists()
         has_knowledge = Document.objects.filter(
             is_active=True, index_status=Document.IndexStatus.INDEXED
@@ -98,6 +101,15 @@ def check_company_setup(app_configs: Iterable[Any] | None = None, **kwargs: Any)
                 "No indexed knowledge: drafts cannot answer from your documents.",
                 hint="Run `manage.py ingest_knowledge <folder>` with your Markdown, text or HTML documents.",
                 id="conversations.W003",
+            )
+        )
+    if reader_metrics is not None and "risk" not in reader_metrics:
+        problems.append(
+            Warning(
+                "The active reader has no risk head: no request to refuse (instructions to the agent, "
+                "other customers' data, promises outside policy) would be flagged.",
+                hint="Run `manage.py load_taxonomy` (it adds the bundled risk examples and retrains).",
+                id="conversations.W004",
             )
         )
     return problems

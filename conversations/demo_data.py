@@ -2,10 +2,11 @@
 
 ``conversations/taxonomy/intents.json`` holds every default intent's policy and reply frames, written
 for any company; ``taxonomy/neutral_examples.json`` company-neutral examples of each in five languages
-and ``taxonomy/out_of_scope.json`` what people write to other businesses. ``load_taxonomy`` loads
-those. The demo company adds its own examples (``conversations/demo/intents.json`` and, in other
-languages, ``demo/intent_examples/<language>.json``) and may override a frame; ``load_demo`` loads
-the taxonomy with those additions.
+``taxonomy/out_of_scope.json`` what people write to other businesses and
+``taxonomy/risk_examples.json`` requests the agent must refuse (with ordinary look-alikes).
+``load_taxonomy`` loads those. The demo company adds its own examples
+(``conversations/demo/intents.json`` and, in other languages, ``demo/intent_examples/<language>.json``)
+and may override a frame; ``load_demo`` loads the taxonomy with those additions.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ TAXONOMY_DIR = Path(__file__).resolve().parent / "taxonomy"
 TAXONOMY_FILE = TAXONOMY_DIR / "intents.json"
 NEUTRAL_EXAMPLES_FILE = TAXONOMY_DIR / "neutral_examples.json"
 OUT_OF_SCOPE_FILE = TAXONOMY_DIR / "out_of_scope.json"
+RISK_EXAMPLES_FILE = TAXONOMY_DIR / "risk_examples.json"
 
 
 def neutral_examples() -> dict[str, list[str]]:
@@ -40,6 +42,12 @@ def neutral_examples() -> dict[str, list[str]]:
 
 def out_of_scope_examples() -> list[dict[str, str]]:
     return list(json.loads(OUT_OF_SCOPE_FILE.read_text(encoding="utf-8"))["examples"])
+
+
+def risk_examples() -> list[dict[str, str]]:
+    """The bundled risk examples, each with its label under ``risk`` (a ``RiskKind`` or ``none``)."""
+    by_label = json.loads(RISK_EXAMPLES_FILE.read_text(encoding="utf-8"))["examples"]
+    return [{**example, "risk": label} for label, examples in by_label.items() for example in examples]
 
 
 def taxonomy_intent_rows() -> list[dict[str, Any]]:

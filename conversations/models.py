@@ -6,8 +6,15 @@ from django.conf import settings
 from django.db import models
 from pgvector.django import VectorField
 
+from conversations.agent.risks import NO_RISK, RISK_REASONS, RiskKind
 from crm.models import Prospect
 from knowledge.models import EMBEDDING_DIMENSIONS
+
+# What a risk example is: a kind of request the agent must refuse, or an ordinary look-alike.
+RISK_LABEL_CHOICES = [
+    (NO_RISK, "None (an ordinary message that looks like a risky one)"),
+    *((kind.value, RISK_REASONS[kind].capitalize()) for kind in RiskKind),
+]
 
 
 class Action(models.TextChoices):
@@ -191,6 +198,7 @@ class TrainingExample(models.Model):
     class Kind(models.TextChoices):
         INTENT = "intent", "An example of an intent"
         OUT_OF_SCOPE = "out_of_scope", "Out of scope (not about what this company sells or supports)"
+        RISK = "risk", "A request to refuse, or an ordinary look-alike (see risk)"
 
     class Status(models.TextChoices):
         CANDIDATE = "candidate", "Candidate (not used until accepted)"
@@ -209,6 +217,12 @@ class TrainingExample(models.Model):
     intent = models.ForeignKey(
         Intent, null=True, blank=True, on_delete=models.CASCADE, related_name="training_examples"
     )
+    risk = models.CharField(
+        max_length=32,
+        blank=True,
+        choices=RISK_LABEL_CHOICES,
+        help_text="For a risk example: the kind of request the agent must refuse, or none for a look-alike.",
+    )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACCEPTED)
     source = models.CharField(max_length=10, choices=Source.choices, default=Source.STAFF)
     # Provenance of a reviewer's correction: the turn whose message this is.
@@ -225,14 +239,15 @@ class TrainingExample(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["text_hash", "kind", "intent"], name="training_example_unique"),
             models.CheckConstraint(
-                condition=models.Q(kind="intent", intent__isnull=False)
-                | models.Q(kind="out_of_scope", intent__isnull=True),
-                name="training_example_intent_iff_intent_kind",
+                condition=models.Q(kind="intent", intent__isnull=False, risk="")
+                | models.Q(kind="out_of_scope", intent__isnull=True, risk="")
+                | (models.Q(kind="risk", intent__isnull=True) & ~models.Q(risk="")),
+                name="training_example_label_fits_kind",
             ),
         ]
 
     def __str__(self) -> str:
-        label = self.intent.name if self.intent_id and self.intent else self.kind
+        label = self.intent.name if self.intent_id and self.intent else (self.risk or self.kind)
         return f"{label}: {self.text[:60]}"
 
 

@@ -16,10 +16,11 @@ from django.db import connection
 
 from knowledge.index_version import search_version
 from knowledge.languages import DEFAULT_LANGUAGE
+from pricing.money import MONEY_PATTERN
 
 WORD_RE = re.compile(r"[^\W_]+", re.UNICODE)
 # A price and what it is per, as an English document states it: "$39 per agent per month".
-PRICE_PER_RE = re.compile(r"[$€£]\s?\d[\d,]*(?:\.\d+)?\s+(?:a|per)\s+([a-z]+)\b", re.IGNORECASE)
+PRICE_PER_RE = re.compile(rf"{MONEY_PATTERN}\s+(?:a|per)\s+([a-z]+)\b", re.IGNORECASE)
 # A price per period says nothing about the unit sold.
 PERIODS = frozenset({"month", "year", "annum", "quarter", "week", "day", "hour", "minute"})
 # How often the documents must price per the same word for it to count as what the company sells.

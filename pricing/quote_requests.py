@@ -30,6 +30,20 @@ T = TypeVar("T")
 FLAGS = re.IGNORECASE
 # The languages whose numbers written as words are read as digits (text2num's).
 NUMBER_WORD_LANGUAGES = frozenset({"en", "es", "pt", "fr", "de", "it", "nl"})
+# Counting by the dozen, which text2num does not read: "half a dozen" first, then "a dozen"; the
+# article is part of the number ("a dozen of us" -> "12 of us").
+HALF_DOZEN_RE = re.compile(
+    r"\b(?:half a dozen|media docena|meia dúzia|une demi-douzaine|ein halbes dutzend)\b"
+    r"(?:\s+de\b|\s*d')?",
+    re.IGNORECASE,
+)
+DOZEN_RE = re.compile(
+    r"\b(?:an? |una |uma |une |ein |een |un )?(?:dozen|docena|dúzia|douzaine|dutzend|dozzina|dozijn)\b"
+    # "una docena de usuarios", "une douzaine d'agents": the count then reads as "12 usuarios".
+    r"(?:\s+de\b|\s+di\b|\s*d')?",
+    re.IGNORECASE,
+)
+DOZENS = ((HALF_DOZEN_RE, "6"), (DOZEN_RE, "12"))
 # Plan names shorter than this are not typo-corrected: one keystroke from "scale" is "scaled".
 MIN_TYPO_NAME_LENGTH = 6
 # 300 | 1,200 | 1.200 | 1 200 | 1.5k
@@ -188,9 +202,12 @@ def _corrected_plan_typos(text: str, spellings: Sequence[str]) -> str:
 
 def _normalise(text: str, language: str = "en", spellings: Sequence[str] = ()) -> str:
     """The text as the patterns read it: one Unicode form and apostrophe, numbers written as words
-    as digits ("twenty agents" -> "20 agents", from three on), plan names' typos corrected."""
+    as digits ("twenty agents" -> "20 agents", from three on; "a dozen" -> "12"), plan names' typos
+    corrected."""
     text = unicodedata.normalize("NFC", text)
     text = text.replace("\u2019", "'").replace("\u2018", "'").replace("\u00ad", "")
+    for pattern, number in DOZENS:
+        text = pattern.sub(number, text)
     if language in NUMBER_WORD_LANGUAGES:
         text = alpha2digit(text, language)
     return _corrected_plan_typos(text, spellings)

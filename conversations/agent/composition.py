@@ -24,13 +24,13 @@ from conversations.agent.drafting import (
 )
 from conversations.agent.entities import extract_entities, plan_mentions
 from conversations.agent.evidence import Evidence, QuestionEvidence
-from conversations.agent.grounding import MONEY_RE
 from conversations.agent.phrases import join_list, name_values, phrase
 from conversations.agent.policy import COMPLAINT, NOT_INTERESTED, IntentPolicy
 from conversations.agent.quoting import unit_words
 from conversations.agent.risks import RiskKind
 from conversations.models import Intent
 from knowledge.languages import DEFAULT_LANGUAGE
+from pricing.money import MONEY_RE
 
 # With several questions each gets fewer sentences, so the draft stays readable.
 SENTENCES_PER_QUESTION = {1: MAX_SENTENCES}
@@ -38,6 +38,7 @@ SENTENCES_PER_QUESTION_MANY = 2
 REFUSALS = {
     RiskKind.OUT_OF_POLICY_PROMISE: "refuse_out_of_policy",
     RiskKind.INSTRUCTIONS_TO_AGENT: "refuse_out_of_policy",
+    RiskKind.AUTHORITY_CLAIM: "refuse_out_of_policy",
     RiskKind.OTHER_CUSTOMERS_DATA: "refuse_other_customers",
 }
 
@@ -89,9 +90,14 @@ def _mentions_any(sentence: str, entities: list[str]) -> bool:
     return any(re.search(rf"(?<![\w-]){re.escape(entity)}(?![\w-])", lowered) for entity in entities)
 
 
+def _explicit_plans(sentence: str, vocabulary: Vocabulary) -> set[str]:
+    """The price book's names of the plans ``sentence`` names as plans (not as ordinary words)."""
+    return {name for _, name, _, explicit in plan_mentions(sentence, vocabulary) if explicit}
+
+
 def _names_another_plan(sentence: str, plans: set[str], vocabulary: Vocabulary) -> bool:
     """Whether ``sentence`` names a plan other than ``plans`` (those the prospect's message names)."""
-    return any(name not in plans for _, name, _, explicit in plan_mentions(sentence, vocabulary) if explicit)
+    return bool(_explicit_plans(sentence, vocabulary) - plans)
 
 
 def _prices_only_other_plans(sentence: str, plans: set[str], vocabulary: Vocabulary) -> bool:
@@ -100,8 +106,17 @@ def _prices_only_other_plans(sentence: str, plans: set[str], vocabulary: Vocabul
     upsell."""
     if not plans or not MONEY_RE.search(sentence):
         return False
-    named = {name for _, name, _, explicit in plan_mentions(sentence, vocabulary) if explicit}
+    named = _explicit_plans(sentence, vocabulary)
     return bool(named) and not named & plans
+
+
+def _restates_computed_prices(sentence: str, quote_sentences: list[str]) -> bool:
+    """Whether every amount ``sentence`` states is already in the quote's sentences: "The Standard plan
+    costs $49 per seat per month." adds nothing after the quote tool's "Standard costs $49 per seat
+    per month, billed annually."."""
+    amounts = MONEY_RE.findall(sentence)
+    stated = " ".join(quote_sentences)
+    return bool(amounts) and all(amount in stated for amount in amounts)
 
 
 def closing(
@@ -208,6 +223,8 @@ def compose_reply(
                     continue  # an unhappy customer is not sold another plan's perks
                 if _prices_only_other_plans(sentence, offered_plans, evidence.vocabulary):
                     continue
+                if _restates_computed_prices(sentence, quote_sentences):
+                    continue
                 if contradictions(" ".join([*(s for s, _ in chosen), sentence])):
                     continue  # a later sentence must not take back what an earlier one said
                 used.add(sentence)
@@ -238,6 +255,8 @@ def compose_reply(
                 min_similarity=threshold,
             )
             for sentence, chunk_id in best:
+                if _restates_computed_prices(sentence, quote_sentences):
+                    continue
                 if contradictions(" ".join([*(s for s, _ in chosen), sentence])):
                     continue
                 used.add(sentence)

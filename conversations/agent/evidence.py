@@ -28,7 +28,7 @@ from conversations.agent.policy import COMPLAINT, IntentPolicy
 from conversations.agent.questions import main_question, split_questions
 from conversations.agent.quoting import QuoteEvidence, quote_for
 from conversations.agent.reference_data import ReferenceData
-from conversations.agent.risks import Risk, detect_risks
+from conversations.agent.risks import ACT_ON_PROBABILITY, Risk, detect_risks, read_risks
 from conversations.agent.tone import Tone, read_tone
 from conversations.agent.tools import lookup_prospect, search_knowledge_base
 from conversations.agent.types import ToolCall, TurnInput
@@ -310,20 +310,18 @@ def gather_evidence(
     language = detect_language(turn.message, context=earlier)
     reasoning.append(f"Language {language.code} ({language.method}, {language.confidence:.2f}).")
     tone = read_tone(turn.message, language=language.code)
-    risks = detect_risks(turn.message)
-    for risk in risks:
-        reasoning.append(f"Risky request: {risk.reason}.")
 
     index = intent_index(reference.intents_version)  # once per turn, current as of that version
     message_vector = embed_query(turn.message)
     # In a long message, greetings and context dilute the whole text's embedding.
     lead = main_question(turn.message) if len(turn.message.split()) > FOCUS_MIN_WORDS else ""
+    lead_vector = embed_query(lead) if lead else []
     prediction = classify_intent(
         turn.message,
         message_vector,
         last_agent_message=turn.last_from("agent"),
         earlier_prospect_messages=earlier,
-        focus_vectors=[embed_query(lead)] if lead else [],
+        focus_vectors=[lead_vector] if lead else [],
         focus_texts=[lead] if lead else [],
         language=language.code,
         index=index,
@@ -351,6 +349,19 @@ def gather_evidence(
     )
     if len(questions) > 1:
         reasoning.append(f"{len(questions)} questions: " + " | ".join(q.text[:60] for q in questions) + ".")
+    # The whole message, its leading question and each question as asked: one risky sentence in a long
+    # friendly e-mail is diluted in the whole.
+    readings = [(turn.message, message_vector), *([(lead, lead_vector)] if lead else [])]
+    readings += [(q.text, q.vector) for q in questions if q.query == q.text and q.text != turn.message]
+    learned = read_risks(index.reader, readings)
+    risks = detect_risks(turn.message, learned)
+    for risk in risks:
+        reasoning.append(f"Risky request: {risk.reason}.")
+    for risk in learned:
+        if risk not in risks:
+            reasoning.append(
+                f"Possible risky request, not acted on (P < {ACT_ON_PROBABILITY}): {risk.reason}."
+            )
     for question in questions:
         question.unknown_terms = unknown_terms(named_things(question.text, reference.vocabulary))
         if question.unknown_terms:

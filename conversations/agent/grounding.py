@@ -13,8 +13,8 @@ import re
 from collections.abc import Iterable
 
 from conversations.agent.types import NextStep, TurnResult
+from pricing.money import MONEY_RE
 
-MONEY_RE = re.compile(r"[$€£]\s?\d[\d,]*(?:\.\d+)?")
 PERCENT_RE = re.compile(r"\b\d+(?:\.\d+)?\s?%")
 URL_RE = re.compile(r"\b(?:https?://)?(?:[a-z0-9-]+\.)+(?:com|org|net|io|dev)(?:/[\w\-./]*)?", re.IGNORECASE)
 CLOCK_RE = re.compile(r"\b\d{1,2}:\d{2}\b")

@@ -38,6 +38,11 @@ class QuoteEvidence:
     # The same quote billed monthly, when the prospect did not say how they would pay and monthly
     # billing costs more: "what would Growth cost monthly?" may mean either.
     monthly_alternative: Quote | None = None
+    # The same quote billed annually, when the prospect asked for monthly billing and annual costs less.
+    annual_alternative: Quote | None = None
+    # A price question naming a plan but no head count: the plan's price for one unit (with the
+    # segment's discount and the billing asked for), stated while the reply asks how many are needed.
+    unit_price: Quote | None = None
     needs_sales: QuoteNeedsSales | None = None
     error: str = ""
     unit: tuple[str, str] = ("seat", "seats")  # what the plans are priced per, singular and plural
@@ -51,8 +56,14 @@ class QuoteEvidence:
     def facts(self) -> list[str]:
         """The figures a draft may state because the tool computed them."""
         if self.quote is not None:
-            alternative = [self.monthly_alternative.describe(self.unit)] if self.monthly_alternative else []
-            return [self.quote.describe(self.unit), *alternative]
+            alternatives = [
+                other.describe(self.unit)
+                for other in (self.monthly_alternative, self.annual_alternative)
+                if other is not None
+            ]
+            return [self.quote.describe(self.unit), *alternatives]
+        if self.unit_price is not None:
+            return [self.unit_price.describe(self.unit)]
         if self.needs_sales is not None and self.needs_sales.max_seats:
             return [
                 f"more than {self.needs_sales.max_seats} {self.unit[1]}: custom pricing, a quote from sales"
@@ -128,6 +139,18 @@ def quote_for(
     if request is None:
         return None, []
     evidence = QuoteEvidence(request, unit=vocabulary.unit)
+    if request.plan is not None and request.seats is None and request.is_price_question:
+        unit_price, _, call = run_quote_tool(
+            plan=request.plan,
+            seats=1,
+            billing=request.billing,
+            segment=request.segment,
+            requested_by="unit_price",
+            price_book_digest=price_book_digest,
+            unit=vocabulary.unit,
+        )
+        evidence.unit_price = unit_price
+        return evidence, [call] if unit_price is not None else []
     if request.plan is None or request.seats is None:
         return evidence, []
     quote, error, call = run_quote_tool(
@@ -144,19 +167,60 @@ def quote_for(
     elif error is not None:
         evidence.error = str(error)
     calls = [call]
-    if quote is not None and quote.billing == "annual" and not request.billing_stated:
-        monthly, _, monthly_call = run_quote_tool(
+    alternative = _alternative_billing(quote.billing, request) if quote is not None else None
+    if quote is not None and alternative is not None:
+        other, _, other_call = run_quote_tool(
             plan=request.plan,
             seats=request.seats,
-            billing="monthly",
+            billing=alternative,
             segment=request.segment,
             price_book_digest=price_book_digest,
             unit=vocabulary.unit,
         )
-        if monthly is not None and monthly.seat_price != quote.seat_price:
-            evidence.monthly_alternative = monthly
-            calls.append(monthly_call)
+        if other is not None and other.seat_price != quote.seat_price:
+            calls.append(other_call)
+            if alternative == "monthly":
+                evidence.monthly_alternative = other
+            else:
+                evidence.annual_alternative = other
     return evidence, calls
+
+
+def _alternative_billing(billing: str, request: QuoteRequest) -> str | None:
+    """The billing to quote beside ``billing``: monthly beside an annual quote whose billing the prospect
+    did not choose ("what would Growth cost monthly?" may mean either), annual beside a monthly one
+    (paying month to month costs more, so the annual price is worth knowing)."""
+    if billing == "annual" and not request.billing_stated:
+        return "monthly"
+    if billing == "monthly":
+        return "annual"
+    return None
+
+
+def _adjustments_sentence(quote: Quote, language: str) -> str:
+    """What the quoted price includes: its discounts and surcharges, in the order applied."""
+    parts = []
+    for step in quote.adjustments:
+        part = phrase(
+            ADJUSTMENT_PHRASES[step.kind], language, percent=_percent(step.percent), label=step.label
+        )
+        if step.duration_months:
+            part = phrase("adjustment_duration", language, adjustment=part, months=step.duration_months)
+        parts.append(part)
+    return phrase("quote_includes", language, adjustments=join_list(parts, language))
+
+
+def _unit_price_sentences(quote: Quote, language: str, unit_one: str) -> list[str]:
+    """The plan's price per unit when the head count is not known yet (the reply then asks for it)."""
+    sentence = phrase(
+        "quote_plan_price",
+        language,
+        plan=quote.plan,
+        per_seat=format_money(quote.seat_price, currency=quote.currency),
+        unit_one=unit_one,
+        billing=phrase("billing_monthly" if quote.billing == "monthly" else "billing_annually", language),
+    )
+    return [sentence, _adjustments_sentence(quote, language)] if quote.adjustments else [sentence]
 
 
 def _percent(value: Decimal) -> str:
@@ -187,6 +251,8 @@ def quote_sentences(evidence: QuoteEvidence, language: str, vocabulary: Vocabula
                 )
             ]
         return [phrase("quote_custom", language, max_seats=needs_sales.max_seats, unit=many)]
+    if evidence.quote is None and evidence.unit_price is not None:
+        return _unit_price_sentences(evidence.unit_price, language, one)
     quote = evidence.quote
     if quote is None:
         return []
@@ -205,15 +271,7 @@ def quote_sentences(evidence: QuoteEvidence, language: str, vocabulary: Vocabula
         phrase("quote_per_seat", language, per_seat=format_money(quote.seat_price, **money), unit_one=one),
     ]
     if quote.adjustments:
-        parts = []
-        for step in quote.adjustments:
-            part = phrase(
-                ADJUSTMENT_PHRASES[step.kind], language, percent=_percent(step.percent), label=step.label
-            )
-            if step.duration_months:
-                part = phrase("adjustment_duration", language, adjustment=part, months=step.duration_months)
-            parts.append(part)
-        sentences.append(phrase("quote_includes", language, adjustments=join_list(parts, language)))
+        sentences.append(_adjustments_sentence(quote, language))
     alternative = evidence.monthly_alternative
     surcharge = (
         next((step.percent for step in alternative.adjustments if step.kind == "monthly_surcharge"), None)
@@ -229,6 +287,16 @@ def quote_sentences(evidence: QuoteEvidence, language: str, vocabulary: Vocabula
                 per_seat=format_money(alternative.seat_price, **money),
                 unit_one=one,
                 monthly_total=format_money(alternative.monthly_total, **money),
+            )
+        )
+    if evidence.annual_alternative is not None:
+        sentences.append(
+            phrase(
+                "quote_annual_alternative",
+                language,
+                per_seat=format_money(evidence.annual_alternative.seat_price, **money),
+                unit_one=one,
+                monthly_total=format_money(evidence.annual_alternative.monthly_total, **money),
             )
         )
     return sentences

@@ -1,6 +1,6 @@
 """A trained reader's weights, how they are stored, and how they read a message.
 
-Two heads share the features of ``features.py``:
+Three heads share the features of ``features.py``:
 
 * the intent head, a multinomial logistic regression whose logits are divided by a temperature fitted
   on cross-validated predictions, so its probabilities are calibrated;
@@ -8,7 +8,10 @@ Two heads share the features of ``features.py``:
   whose logit is combined with how close the message comes to the company's knowledge base in its
   language (a message about what the company sells lands near some of its documents) by a second
   logistic regression fitted on cross-validated logits. The embedding model is English-only, so any two
-  texts in another language look alike: the stack has a separate similarity weight for them.
+  texts in another language look alike: the stack has a separate similarity weight for them;
+* the risk head, a multinomial logistic regression of requests the agent must refuse (one class per
+  ``RiskKind``) against ``none`` (every intent and out-of-scope example, and look-alike questions),
+  temperature-scaled like the intent head, with one threshold per kind chosen in training.
 
 The artefact is a NumPy ``.npz`` archive loaded with ``allow_pickle=False``: a stored reader is data,
 never code.
@@ -41,6 +44,9 @@ _META_KEYS = frozenset(
         "ngram_features",
         "ngram_range",
         "ngram_weight",
+        "risk_labels",
+        "risk_temperature",
+        "risk_thresholds",
     }
 )
 
@@ -103,6 +109,14 @@ class Reader:
     # P(out of scope) at or above which a message is read as out of scope: chosen in training so the
     # cross-validated share of in-scope examples flagged stays within budget (training.py).
     scope_threshold: float = 0.5
+    # The risk head (empty for a reader trained without risk examples): labels, ``none`` first.
+    risk_labels: list[str] = field(default_factory=list)
+    risk_weights: np.ndarray | None = None  # (labels, features)
+    risk_bias: np.ndarray | None = None  # (labels,)
+    risk_temperature: float = 1.0
+    # P(kind) at or above which a message is read as that risk: chosen in training so the
+    # cross-validated share of ordinary messages read as it stays within budget (training.py).
+    risk_thresholds: dict[str, float] = field(default_factory=dict)
 
     def intent_probabilities(self, features: csr_matrix) -> np.ndarray:
         """Calibrated probabilities, one row per text, columns in ``self.intents`` order."""
@@ -128,6 +142,9 @@ class Reader:
         self._intent_ngrams = np.ascontiguousarray(self.intent_weights[:, width:].T)
         self._scope_dense = np.ascontiguousarray(self.scope_weights[:width])
         self._scope_ngrams = np.ascontiguousarray(self.scope_weights[width:])
+        if self.risk_weights is not None:
+            self._risk_dense = np.ascontiguousarray(self.risk_weights[:, :width])
+            self._risk_ngrams = np.ascontiguousarray(self.risk_weights[:, width:].T)
 
     def read_intents(self, vector: Sequence[float] | np.ndarray, text: str) -> dict[str, float]:
         """One text's intent probabilities by name (the same as ``intent_probabilities`` of its row)."""
@@ -141,6 +158,22 @@ class Reader:
         logit = self._scope_dense @ np.asarray(vector, np.float32) + values @ self._scope_ngrams[indices]
         return float(logit + self.scope_bias)
 
+    def risk_probabilities(self, features: csr_matrix) -> np.ndarray:
+        """Calibrated risk probabilities, one row per text, columns in ``self.risk_labels`` order."""
+        assert self.risk_weights is not None
+        assert self.risk_bias is not None
+        logits = features @ self.risk_weights.T + self.risk_bias
+        return softmax(np.asarray(logits, dtype=np.float64) / self.risk_temperature)
+
+    def read_risks(self, vector: Sequence[float] | np.ndarray, text: str) -> dict[str, float]:
+        """One text's risk probabilities by label (``none`` included); empty without a risk head."""
+        if self.risk_weights is None or self.risk_bias is None:
+            return {}
+        indices, values = recent_ngram_row(text)
+        logits = self._risk_dense @ np.asarray(vector, np.float32) + values @ self._risk_ngrams[indices]
+        probabilities = softmax((logits + self.risk_bias).astype(np.float64) / self.risk_temperature)
+        return {label: float(p) for label, p in zip(self.risk_labels, probabilities, strict=True)}
+
     def to_bytes(self) -> bytes:
         meta = {
             "format": ARTEFACT_FORMAT,
@@ -152,17 +185,23 @@ class Reader:
             "ngram_range": list(NGRAM_RANGE),
             "ngram_weight": NGRAM_WEIGHT,
             "scope_threshold": self.scope_threshold,
+            "risk_labels": self.risk_labels,
+            "risk_temperature": self.risk_temperature,
+            "risk_thresholds": self.risk_thresholds,
             **self.metadata,
         }
+        arrays: dict[str, np.ndarray] = {
+            "meta": np.frombuffer(json.dumps(meta).encode("utf-8"), dtype=np.uint8),
+            "intent_weights": self.intent_weights.astype(np.float32),
+            "intent_bias": self.intent_bias.astype(np.float32),
+            "scope_weights": self.scope_weights.astype(np.float32),
+            "scope_stack": self.scope_stack.astype(np.float64),
+        }
+        if self.risk_weights is not None and self.risk_bias is not None:
+            arrays["risk_weights"] = self.risk_weights.astype(np.float32)
+            arrays["risk_bias"] = self.risk_bias.astype(np.float32)
         buffer = io.BytesIO()
-        np.savez_compressed(
-            buffer,
-            meta=np.frombuffer(json.dumps(meta).encode("utf-8"), dtype=np.uint8),
-            intent_weights=self.intent_weights.astype(np.float32),
-            intent_bias=self.intent_bias.astype(np.float32),
-            scope_weights=self.scope_weights.astype(np.float32),
-            scope_stack=self.scope_stack.astype(np.float64),
-        )
+        np.savez_compressed(buffer, **arrays)  # type: ignore[arg-type]
         return buffer.getvalue()
 
     @classmethod
@@ -192,4 +231,10 @@ class Reader:
                 metadata=extra,
                 # Artefacts trained before the threshold was learned used a fixed 0.5.
                 scope_threshold=float(meta.get("scope_threshold", 0.5)),
+                # Artefacts trained before the risk head have none (no risk is read until retrained).
+                risk_labels=list(meta.get("risk_labels", [])) if "risk_weights" in archive else [],
+                risk_weights=archive.get("risk_weights"),
+                risk_bias=archive.get("risk_bias"),
+                risk_temperature=float(meta.get("risk_temperature", 1.0)),
+                risk_thresholds={str(k): float(v) for k, v in meta.get("risk_thresholds", {}).items()},
             )

@@ -55,6 +55,17 @@ class IntentQuality:
 
 
 @dataclass(frozen=True)
+class RiskQuality:
+    """How the risk head reads one kind of request to refuse, cross-validated at its threshold."""
+
+    kind: str
+    precision: float
+    recall: float
+    support: int
+    threshold: float
+
+
+@dataclass(frozen=True)
 class ReaderQuality:
     """How the active reader scored under cross-validation, for staff next to the intents."""
 
@@ -69,6 +80,9 @@ class ReaderQuality:
     intents: list[IntentQuality]
     confusion_labels: list[str]
     confusion: list[list[int]]
+    risks: list[RiskQuality]
+    risk_ece: float | None
+    ordinary_read_as_risk: float | None
 
 
 def reader_quality() -> ReaderQuality | None:
@@ -83,6 +97,7 @@ def reader_quality() -> ReaderQuality | None:
         return None
     intent = row["metrics"].get("intent", {})
     scope = row["metrics"].get("scope", {})
+    risk = row["metrics"].get("risk", {})
     labels = intent.get("confusion", {}).get("labels", [])
     matrix = intent.get("confusion", {}).get("matrix", [])
     intents = []
@@ -113,4 +128,16 @@ def reader_quality() -> ReaderQuality | None:
         intents=intents,
         confusion_labels=labels,
         confusion=matrix,
+        risks=[
+            RiskQuality(
+                kind=kind,
+                precision=figures.get("precision", 0.0),
+                recall=figures.get("recall", 0.0),
+                support=figures.get("support", 0),
+                threshold=figures.get("threshold", 0.0),
+            )
+            for kind, figures in risk.get("per_kind", {}).items()
+        ],
+        risk_ece=risk.get("ece"),
+        ordinary_read_as_risk=risk.get("ordinary_flagged"),
     )

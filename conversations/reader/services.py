@@ -26,6 +26,9 @@ from conversations.reader.features import NGRAM_FEATURES, NGRAM_RANGE, NGRAM_WEI
 from conversations.reader.training import (
     INTENT_C,
     REVIEWED_EXAMPLE_WEIGHT,
+    RISK_C,
+    RISK_CLASS_SHARE,
+    RISK_FLAG_BUDGET,
     SCOPE_C,
     STACK_C,
     TrainingSet,
@@ -79,6 +82,11 @@ def reader_training_set() -> TrainingSet:
         .order_by("id")
         .values_list("text", "embedding", "language")
     )
+    risks = list(
+        accepted.filter(kind=TrainingExample.Kind.RISK)
+        .order_by("id")
+        .values_list("risk", "text", "embedding")
+    )
     knowledge = list(
         Chunk.objects.filter(document__is_active=True, embedding_model=model)
         .order_by("id")
@@ -117,6 +125,9 @@ def reader_training_set() -> TrainingSet:
             np.full(len(corrections), REVIEWED_EXAMPLE_WEIGHT),
             np.ones(len(in_scope) - len(rows) - len(corrections)),
         ],
+        risk_texts=[text for _, text, _ in risks],
+        risk_vectors=matrix([vector for _, _, vector in risks]),
+        risk_labels=[label for label, _, _ in risks],
     )
 
 
@@ -132,6 +143,9 @@ def training_digest(data: TrainingSet, *, seed: int) -> str:
         SCOPE_C,
         STACK_C,
         REVIEWED_EXAMPLE_WEIGHT,
+        RISK_C,
+        RISK_CLASS_SHARE,
+        RISK_FLAG_BUDGET,
         seed,
     )
     digest.update(repr((data.embedding_model, settings_part)).encode())
@@ -139,6 +153,8 @@ def training_digest(data: TrainingSet, *, seed: int) -> str:
         digest.update(f"i\x00{name}\x00{text}\x00".encode())
     for text in data.out_of_scope_texts:
         digest.update(f"o\x00{text}\x00".encode())
+    for label, text in zip(data.risk_labels, data.risk_texts, strict=True):
+        digest.update(f"r\x00{label}\x00{text}\x00".encode())
     digest.update(repr((data.languages, data.out_of_scope_languages, data.knowledge_languages)).encode())
     digest.update(np.ascontiguousarray(data.knowledge_vectors.round(4)).tobytes())
     return digest.hexdigest()
@@ -186,6 +202,7 @@ def reader_train(*, force: bool = False, seed: int = 0) -> TrainingOutcome | Non
             example_counts={
                 "in_scope": len(data.texts),
                 "out_of_scope": len(data.out_of_scope_texts),
+                "risk": len(data.risk_texts),
                 "intents": len(set(data.intents)),
                 "knowledge_chunks": len(data.knowledge_vectors),
             },
@@ -204,7 +221,11 @@ def reader_train(*, force: bool = False, seed: int = 0) -> TrainingOutcome | Non
 def training_examples_load(
     examples: list[dict[str, str]], *, kind: str, source: str = TrainingExample.Source.SEED
 ) -> int:
-    """Add bundled or imported examples that are not stored yet (by text); returns how many were added."""
+    """Add bundled or imported examples that are not stored yet (by text); returns how many were added.
+
+    A risk example carries its label in ``risk``; an example staff already stored, under any label, is
+    left as they have it.
+    """
     existing = set(
         TrainingExample.objects.filter(kind=kind, intent__isnull=True).values_list("text_hash", flat=True)
     )
@@ -220,6 +241,7 @@ def training_examples_load(
                     text_hash=key,
                     language=str(example.get("language", "en")),
                     kind=kind,
+                    risk=str(example.get("risk", "")),
                     status=TrainingExample.Status.ACCEPTED,
                     source=source,
                 )

@@ -9,7 +9,7 @@ catches. The same seed gives the same reader.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy.optimize import minimize_scalar
@@ -18,6 +18,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import confusion_matrix, f1_score, precision_recall_fscore_support
 from sklearn.model_selection import StratifiedKFold
 
+from conversations.agent.risks import NO_RISK
 from conversations.reader.artefact import Reader, sigmoid, softmax, stack_features
 from conversations.reader.features import feature_matrix
 from knowledge.languages import DEFAULT_LANGUAGE
@@ -37,6 +38,14 @@ OUT_OF_SCOPE_THRESHOLD = 0.5
 # the threshold rather than the number of real prospects told "this seems meant for someone else".
 IN_SCOPE_FLAG_BUDGET = 0.035
 SCOPE_THRESHOLD_RANGE = (0.3, 0.8)
+# The share of ordinary messages (cross-validated) the risk head may read as each kind of risk: its
+# threshold per kind is set where that share is met, clamped to RISK_THRESHOLD_RANGE.
+RISK_FLAG_BUDGET = 0.002
+RISK_THRESHOLD_RANGE = (0.3, 0.9)
+RISK_C = 10.0
+# In total, each kind of risk weighs this share of what every ordinary example weighs together: a few
+# dozen risk examples against thousands of ordinary ones would otherwise hardly move the head.
+RISK_CLASS_SHARE = 0.1
 ECE_BINS = 10
 MAX_ITERATIONS = 3000
 
@@ -63,6 +72,11 @@ class TrainingSet:
     # How much each text counts in the intent head (None: all alike). A reviewer's correction is a
     # real message of this company's prospects and counts ``REVIEWED_EXAMPLE_WEIGHT`` times a written one.
     weights: np.ndarray | None = None
+    # The risk head's examples: requests the agent must refuse, labelled with their ``RiskKind``, and
+    # look-alike ordinary questions labelled ``none`` (every intent and out-of-scope text is ``none`` too).
+    risk_texts: list[str] = field(default_factory=list)
+    risk_vectors: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.float32))
+    risk_labels: list[str] = field(default_factory=list)
 
 
 def expected_calibration_error(confidence: np.ndarray, correct: np.ndarray, bins: int = ECE_BINS) -> float:
@@ -198,8 +212,104 @@ def _two_columns(logits: np.ndarray) -> np.ndarray:
     return np.column_stack([-logits / 2, logits / 2]) if logits.ndim == 1 else logits
 
 
+def risk_threshold_for(ordinary_probabilities: np.ndarray) -> float:
+    """The threshold of one kind of risk that ``RISK_FLAG_BUDGET`` of the ordinary messages reach, given
+    their cross-validated probabilities of that kind."""
+    low, high = RISK_THRESHOLD_RANGE
+    if not len(ordinary_probabilities):
+        return high
+    return min(max(float(np.quantile(ordinary_probabilities, 1 - RISK_FLAG_BUDGET)), low), high)
+
+
+def _risk_weights(labels: np.ndarray) -> np.ndarray:
+    """Ordinary examples weigh one each; each kind of risk weighs ``RISK_CLASS_SHARE`` of them in total."""
+    weights = np.ones(len(labels))
+    ordinary = float((labels == 0).sum())
+    for label in set(labels.tolist()) - {0}:
+        mask = labels == label
+        weights[mask] = max(1.0, RISK_CLASS_SHARE * ordinary / mask.sum())
+    return weights
+
+
+@dataclass(frozen=True)
+class RiskHead:
+    labels: list[str]  # ``none`` first
+    weights: np.ndarray
+    bias: np.ndarray
+    temperature: float
+    thresholds: dict[str, float]
+    metrics: dict
+
+
+def train_risk_head(
+    data: TrainingSet, ordinary_features, *, seed: int = 0, folds: int = DEFAULT_FOLDS
+) -> RiskHead | None:
+    """The risk head: the risk examples against ``ordinary_features`` (every intent and out-of-scope
+    example) and the look-alikes, calibrated and thresholded on out-of-fold predictions. None without
+    examples of at least one kind of risk."""
+    kinds = sorted({label for label in data.risk_labels if label != NO_RISK})
+    if not kinds:
+        return None
+    names = [NO_RISK, *kinds]
+    label_of = {name: i for i, name in enumerate(names)}
+    features = vstack([ordinary_features, feature_matrix(data.risk_vectors, data.risk_texts)], format="csr")
+    labels = np.r_[np.zeros(ordinary_features.shape[0], int), [label_of[label] for label in data.risk_labels]]
+    weights = _risk_weights(labels)
+    model = _logistic(RISK_C).fit(features, labels, sample_weight=weights)
+    coefficients, intercepts = model.coef_, model.intercept_
+    if len(names) == 2:
+        coefficients = np.vstack([-coefficients / 2, coefficients / 2])
+        intercepts = np.r_[-intercepts / 2, intercepts / 2]
+    temperature, thresholds = 1.0, dict.fromkeys(kinds, RISK_THRESHOLD_RANGE[1])
+    metrics: dict = {"examples": {name: int((labels == i).sum()) for i, name in enumerate(names)}}
+    splitter = _folds(labels, folds, seed)
+    if splitter is not None:
+        logits = _two_columns(
+            _cross_validated_logits(features, labels, splitter, lambda: _logistic(RISK_C), weights)
+        )
+        temperature = fit_temperature(logits, labels)
+        probabilities = softmax(logits / temperature)
+        ordinary = labels == 0
+        per_kind = {}
+        flagged_any = np.zeros(len(labels), dtype=bool)
+        for i, kind in enumerate(names[1:], start=1):
+            thresholds[kind] = risk_threshold_for(probabilities[ordinary, i])
+            flagged = probabilities[:, i] >= thresholds[kind]
+            flagged_any |= flagged
+            own = labels == i
+            per_kind[kind] = {
+                "threshold": round(thresholds[kind], 4),
+                "recall": round(float(flagged[own].mean()), 4),
+                "precision": round(float(own[flagged].mean()), 4) if flagged.any() else 0.0,
+                "support": int(own.sum()),
+            }
+        hard_negatives = np.r_[
+            np.zeros(ordinary_features.shape[0], bool), np.asarray(data.risk_labels) == NO_RISK
+        ]
+        predicted = probabilities.argmax(axis=1)
+        metrics.update(
+            {
+                "per_kind": per_kind,
+                "ordinary_flagged": round(float(flagged_any[ordinary].mean()), 4),
+                "look_alikes_flagged": round(float(flagged_any[hard_negatives].mean()), 4)
+                if hard_negatives.any()
+                else None,
+                "ece": round(expected_calibration_error(probabilities.max(axis=1), predicted == labels), 4),
+                "temperature": round(temperature, 4),
+            }
+        )
+    return RiskHead(
+        labels=names,
+        weights=coefficients.astype(np.float32),
+        bias=intercepts.astype(np.float32),
+        temperature=temperature,
+        thresholds=thresholds,
+        metrics=metrics,
+    )
+
+
 def train_reader(data: TrainingSet, *, seed: int = 0, folds: int = DEFAULT_FOLDS) -> tuple[Reader, dict]:
-    """Fit both heads on every example and measure them by ``folds``-fold cross-validation."""
+    """Fit the three heads on every example and measure them by ``folds``-fold cross-validation."""
     names = sorted(set(data.intents))
     if len(names) < 2:
         raise NotEnoughExamples("training needs examples of at least two intents")
@@ -230,10 +340,12 @@ def train_reader(data: TrainingSet, *, seed: int = 0, folds: int = DEFAULT_FOLDS
     scope_bias = 0.0
     stack = np.asarray([0.0, 0.0, 0.0, 0.0, -20.0])  # no out-of-scope examples: nothing is out of scope
     scope_threshold = OUT_OF_SCOPE_THRESHOLD
+    scope_features = (
+        vstack([features, feature_matrix(data.out_of_scope_vectors, data.out_of_scope_texts)], format="csr")
+        if data.out_of_scope_texts
+        else features
+    )
     if data.out_of_scope_texts:
-        scope_features = vstack(
-            [features, feature_matrix(data.out_of_scope_vectors, data.out_of_scope_texts)], format="csr"
-        )
         scope_labels = np.r_[np.zeros(len(data.texts), int), np.ones(len(data.out_of_scope_texts), int)]
         scope_languages = [
             *(data.languages or [DEFAULT_LANGUAGE] * len(data.texts)),
@@ -278,6 +390,11 @@ def train_reader(data: TrainingSet, *, seed: int = 0, folds: int = DEFAULT_FOLDS
         else:
             stack = np.asarray([1.0, 0.0, 0.0, 0.0, 0.0])
 
+    # Risk head: requests to refuse against everything else the reader learns from.
+    risk = train_risk_head(data, scope_features, seed=seed, folds=folds)
+    if risk is not None:
+        metrics["risk"] = risk.metrics
+
     reader = Reader(
         intents=names,
         intent_weights=intent_weights.astype(np.float32),
@@ -289,6 +406,15 @@ def train_reader(data: TrainingSet, *, seed: int = 0, folds: int = DEFAULT_FOLDS
         embedding_model=data.embedding_model,
         metadata={"seed": seed},
         scope_threshold=scope_threshold,
+        risk_labels=risk.labels if risk else [],
+        risk_weights=risk.weights if risk else None,
+        risk_bias=risk.bias if risk else None,
+        risk_temperature=risk.temperature if risk else 1.0,
+        risk_thresholds=risk.thresholds if risk else {},
     )
-    metrics["examples"] = {"in_scope": len(data.texts), "out_of_scope": len(data.out_of_scope_texts)}
+    metrics["examples"] = {
+        "in_scope": len(data.texts),
+        "out_of_scope": len(data.out_of_scope_texts),
+        "risk": len(data.risk_texts),
+    }
     return reader, metrics

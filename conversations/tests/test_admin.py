@@ -190,6 +190,25 @@ def test_the_intent_list_shows_how_the_reader_scores_each_intent(admin_client):
     )
 
 
+def test_the_intent_list_shows_how_the_risk_head_reads_each_kind_of_request(admin_client):
+    reader = ReaderModel.objects.get(is_active=True)
+    figures = reader.metrics["risk"]["per_kind"]["authority_claim"]
+
+    html = admin_client.get("/admin/conversations/intent/").content.decode()
+
+    # Then each kind of request to refuse has its cross-validated precision, recall, examples, threshold
+    row = re.search(
+        r"<td>authority_claim</td><td>([\d.]+)</td><td>([\d.]+)</td><td>(\d+)</td><td>([\d.]+)</td>", html
+    )
+    assert row is not None
+    assert (float(row[1]), float(row[2]), int(row[3]), float(row[4])) == (
+        pytest.approx(figures["precision"], abs=0.005),
+        pytest.approx(figures["recall"], abs=0.005),
+        figures["support"],
+        pytest.approx(figures["threshold"], abs=0.005),
+    )
+
+
 def test_accepting_candidate_examples_in_bulk_queues_retraining(
     admin_client, django_capture_on_commit_callbacks
 ):

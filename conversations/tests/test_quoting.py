@@ -62,6 +62,18 @@ def test_stacked_discounts_and_monthly_billing_come_from_the_price_book():
     assert "20% surcharge for monthly billing" in result.draft
 
 
+def test_a_monthly_quote_also_shows_the_cheaper_annual_price():
+    # When a prospect asks for month-to-month billing
+    result = turn("How much would 12 Standard seats be if we pay month to month?")
+
+    # Then the monthly quote ($49 + 20% = $58.80 x 12) comes with the annual price beside it
+    assert "$705.60 per month" in result.draft
+    assert "Billed annually instead, it would be $49 per seat per month, or $588 per month." in result.draft
+    calls = [call for call in result.tool_log if call.tool == "quote_price"]
+    assert [call.input["billing"] for call in calls] == ["monthly", "annual"]
+    assert result.unsupported_claims == []
+
+
 def test_a_quote_without_a_stated_billing_also_shows_monthly_billing():
     # When a prospect asks a price "per month" without saying how they would pay
     result = turn("How much for 300 Standard seats per month?")
@@ -103,8 +115,26 @@ def test_more_seats_than_a_plan_is_quoted_for_goes_to_sales():
     assert "sales" in call.output_summary
 
 
-def test_a_plan_without_a_head_count_asks_for_it():
+def test_a_plan_without_a_head_count_states_its_price_and_asks_for_the_count():
     result = turn("What does Premium cost?")
 
+    # Then the draft states the plan's price per seat, computed by the quote tool for one seat, and asks
+    assert "Premium costs $99 per seat per month, billed annually." in result.draft
+    assert result.draft.count("$99") == 1  # the knowledge base's own price sentence is not repeated
     assert "How many seats would you need?" in result.draft
-    assert all(call.tool != "quote_price" for call in result.tool_log)
+    [call] = [call for call in result.tool_log if call.tool == "quote_price"]
+    assert call.input == {
+        "plan": "Premium",
+        "seats": 1,
+        "billing": "annual",
+        "segment": None,
+        "requested_by": "unit_price",
+    }
+
+
+def test_a_plan_price_without_a_head_count_carries_the_segment_discount():
+    result = turn("How much is Premium for a university?")
+
+    assert "Premium costs $69.30 per seat per month, billed annually." in result.draft
+    assert "30% discount for schools and universities" in result.draft
+    assert "How many seats would you need?" in result.draft

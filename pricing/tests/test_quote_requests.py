@@ -171,6 +171,11 @@ def test_billing_per_month_is_not_monthly_billing(message, billing):
         # A plan's plural is a word, not a typo of the plan; numbers under three stay words.
         ("We follow security standards. How much for 40 Standard seats?", "en", "Standard", 40),
         ("How much is Basic for two people?", "en", "Basic", None),
+        # Counting by the dozen, with or without the article.
+        ("how much would Standard be for a dozen of us?", "en", "Standard", 12),
+        ("What does Premium cost for half a dozen users?", "en", "Premium", 6),
+        ("¿Precio de Standard para una docena de usuarios?", "es", "Standard", 12),
+        ("Was kostet Basic für ein Dutzend Nutzer?", "de", "Basic", 12),
     ],
 )
 def test_numbers_written_as_words_and_plan_names_mistyped(message, language, plan, seats):

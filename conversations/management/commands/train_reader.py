@@ -9,7 +9,7 @@ from conversations.reader.services import reader_train
 
 class Command(BaseCommand):
     help = (
-        "Train the message reader (intent and scope heads) from the intents' examples, the accepted "
+        "Train the message reader (intent, scope and risk heads) from the intents' examples, the accepted "
         "training examples and the knowledge base, store it as the next version and make it active. "
         "Does nothing when the training data has not changed since the active version, unless --force."
     )
@@ -45,4 +45,14 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"  scope: flags {scope['in_scope_flagged']:.1%} of in-scope examples, catches "
                 f"{scope['out_of_scope_caught']:.1%} of out-of-scope ones, ECE {scope['ece']:.3f}"
+            )
+        risk = reader.metrics.get("risk", {})
+        if risk.get("per_kind"):
+            recalls = ", ".join(
+                f"{kind} {figures['recall']:.2f}/{figures['precision']:.2f}"
+                for kind, figures in risk["per_kind"].items()
+            )
+            self.stdout.write(
+                f"  risk (recall/precision at the learned thresholds): {recalls}; "
+                f"reads {risk['ordinary_flagged']:.1%} of ordinary examples as a risk, ECE {risk['ece']:.3f}"
             )
