@@ -2,7 +2,8 @@
 
 ``conversations/taxonomy/intents.json`` holds every default intent's policy and reply frames, written
 for any company; ``taxonomy/neutral_examples.json`` company-neutral examples of each in five languages
-``taxonomy/out_of_scope.json`` what people write to other businesses and
+``taxonomy/out_of_scope.json`` what people write to other businesses (with what each asks for in
+``taxonomy/out_of_scope_intents.json``) and
 ``taxonomy/risk_examples.json`` requests the agent must refuse (with ordinary look-alikes).
 ``load_taxonomy`` loads those. The demo company adds its own examples
 (``conversations/demo/intents.json`` and, in other languages, ``demo/intent_examples/<language>.json``)
@@ -28,6 +29,7 @@ TAXONOMY_DIR = Path(__file__).resolve().parent / "taxonomy"
 TAXONOMY_FILE = TAXONOMY_DIR / "intents.json"
 NEUTRAL_EXAMPLES_FILE = TAXONOMY_DIR / "neutral_examples.json"
 OUT_OF_SCOPE_FILE = TAXONOMY_DIR / "out_of_scope.json"
+OUT_OF_SCOPE_INTENTS_FILE = TAXONOMY_DIR / "out_of_scope_intents.json"
 RISK_EXAMPLES_FILE = TAXONOMY_DIR / "risk_examples.json"
 
 
@@ -41,7 +43,11 @@ def neutral_examples() -> dict[str, list[str]]:
 
 
 def out_of_scope_examples() -> list[dict[str, str]]:
-    return list(json.loads(OUT_OF_SCOPE_FILE.read_text(encoding="utf-8"))["examples"])
+    """The bundled out-of-scope messages, each with its act's intent under ``intent`` (what it asks
+    for, whatever the business: "where is my parcel?" is a complaint)."""
+    examples = json.loads(OUT_OF_SCOPE_FILE.read_text(encoding="utf-8"))["examples"]
+    acts = json.loads(OUT_OF_SCOPE_INTENTS_FILE.read_text(encoding="utf-8"))["intents"]
+    return [{**example, "intent": acts[example["text"]]} for example in examples]
 
 
 def risk_examples() -> list[dict[str, str]]:

@@ -198,6 +198,7 @@ class TrainingExample(models.Model):
     class Kind(models.TextChoices):
         INTENT = "intent", "An example of an intent"
         OUT_OF_SCOPE = "out_of_scope", "Out of scope (not about what this company sells or supports)"
+        # An out-of-scope example may name its intent: what it asks for, whatever the business.
         RISK = "risk", "A request to refuse, or an ordinary look-alike (see risk)"
 
     class Status(models.TextChoices):
@@ -240,7 +241,7 @@ class TrainingExample(models.Model):
             models.UniqueConstraint(fields=["text_hash", "kind", "intent"], name="training_example_unique"),
             models.CheckConstraint(
                 condition=models.Q(kind="intent", intent__isnull=False, risk="")
-                | models.Q(kind="out_of_scope", intent__isnull=True, risk="")
+                | models.Q(kind="out_of_scope", risk="")
                 | (models.Q(kind="risk", intent__isnull=True) & ~models.Q(risk="")),
                 name="training_example_label_fits_kind",
             ),

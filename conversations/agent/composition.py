@@ -111,9 +111,9 @@ def _prices_only_other_plans(sentence: str, plans: set[str], vocabulary: Vocabul
 
 
 def _restates_computed_prices(sentence: str, quote_sentences: list[str]) -> bool:
-    """Whether every amount ``sentence`` states is already in the quote's sentences: "The Standard plan
-    costs $49 per seat per month." adds nothing after the quote tool's "Standard costs $49 per seat
-    per month, billed annually."."""
+    """Whether every amount ``sentence`` states is already in the quote's sentences: "The Pro plan costs
+    $49 per seat per month." adds nothing after the quote tool's "Pro costs $49 per seat per month,
+    billed annually."."""
     amounts = MONEY_RE.findall(sentence)
     stated = " ".join(quote_sentences)
     return bool(amounts) and all(amount in stated for amount in amounts)

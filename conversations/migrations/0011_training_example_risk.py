@@ -26,6 +26,6 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='trainingexample',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('intent__isnull', False), ('kind', 'intent'), ('risk', '')), models.Q(('intent__isnull', True), ('kind', 'out_of_scope'), ('risk', '')), models.Q(('intent__isnull', True), ('kind', 'risk'), models.Q(('risk', ''), _negated=True)), _connector='OR'), name='training_example_label_fits_kind'),
+            constraint=models.CheckConstraint(condition=models.Q(models.Q(('intent__isnull', False), ('kind', 'intent'), ('risk', '')), models.Q(('kind', 'out_of_scope'), ('risk', '')), models.Q(('intent__isnull', True), ('kind', 'risk'), models.Q(('risk', ''), _negated=True)), _connector='OR'), name='training_example_label_fits_kind'),
         ),
     ]

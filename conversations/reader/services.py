@@ -19,12 +19,13 @@ from django.db.models import Max
 
 from company.selectors import current_vocabulary
 from conversations.intents import intent_examples_embed_missing, reader_retrain_later, text_hash
-from conversations.models import IntentExample, ReaderModel, TrainingExample
+from conversations.models import Intent, IntentExample, ReaderModel, TrainingExample
 from conversations.reader.artefact import ARTEFACT_FORMAT
 from conversations.reader.company_examples import company_examples
 from conversations.reader.features import NGRAM_FEATURES, NGRAM_RANGE, NGRAM_WEIGHT
 from conversations.reader.training import (
     INTENT_C,
+    OUT_OF_SCOPE_ACT_WEIGHT,
     REVIEWED_EXAMPLE_WEIGHT,
     RISK_C,
     RISK_CLASS_SHARE,
@@ -80,7 +81,7 @@ def reader_training_set() -> TrainingSet:
     out_of_scope = list(
         accepted.filter(kind=TrainingExample.Kind.OUT_OF_SCOPE)
         .order_by("id")
-        .values_list("text", "embedding", "language")
+        .values_list("text", "embedding", "language", "intent__name", "intent__is_active")
     )
     risks = list(
         accepted.filter(kind=TrainingExample.Kind.RISK)
@@ -112,12 +113,13 @@ def reader_training_set() -> TrainingSet:
         texts=[text for _, text, _, _ in in_scope],
         vectors=matrix([vector for _, _, vector, _ in in_scope]),
         intents=[name for name, _, _, _ in in_scope],
-        out_of_scope_texts=[text for text, _, _ in out_of_scope],
-        out_of_scope_vectors=matrix([vector for _, vector, _ in out_of_scope]),
+        out_of_scope_texts=[text for text, *_ in out_of_scope],
+        out_of_scope_vectors=matrix([vector for _, vector, *_ in out_of_scope]),
+        out_of_scope_intents=[intent if active else None for *_, intent, active in out_of_scope],
         knowledge_vectors=matrix([vector for vector, _ in knowledge]),
         embedding_model=model,
         languages=[language for _, _, _, language in in_scope],
-        out_of_scope_languages=[language for _, _, language in out_of_scope],
+        out_of_scope_languages=[language for _, _, language, *_ in out_of_scope],
         knowledge_languages=[language for _, language in knowledge],
         # Reviewers' corrections are real messages of this company's prospects: they count more.
         weights=np.r_[
@@ -146,13 +148,15 @@ def training_digest(data: TrainingSet, *, seed: int) -> str:
         RISK_C,
         RISK_CLASS_SHARE,
         RISK_FLAG_BUDGET,
+        OUT_OF_SCOPE_ACT_WEIGHT,
         seed,
     )
     digest.update(repr((data.embedding_model, settings_part)).encode())
     for name, text in zip(data.intents, data.texts, strict=True):
         digest.update(f"i\x00{name}\x00{text}\x00".encode())
-    for text in data.out_of_scope_texts:
-        digest.update(f"o\x00{text}\x00".encode())
+    acts = data.out_of_scope_intents or [None] * len(data.out_of_scope_texts)
+    for text, act in zip(data.out_of_scope_texts, acts, strict=True):
+        digest.update(f"o\x00{text}\x00{act or ''}\x00".encode())
     for label, text in zip(data.risk_labels, data.risk_texts, strict=True):
         digest.update(f"r\x00{label}\x00{text}\x00".encode())
     digest.update(repr((data.languages, data.out_of_scope_languages, data.knowledge_languages)).encode())
@@ -223,30 +227,50 @@ def training_examples_load(
 ) -> int:
     """Add bundled or imported examples that are not stored yet (by text); returns how many were added.
 
-    A risk example carries its label in ``risk``; an example staff already stored, under any label, is
-    left as they have it.
+    A risk example carries its label in ``risk``; an out-of-scope one may carry its act's intent name in
+    ``intent`` (set on a stored bundled example that has none yet). An example staff stored or edited
+    is left as they have it.
     """
-    existing = set(
-        TrainingExample.objects.filter(kind=kind, intent__isnull=True).values_list("text_hash", flat=True)
+    intents = dict(Intent.objects.values_list("name", "pk"))
+    stored = (
+        {
+            row.text_hash: row
+            for row in TrainingExample.objects.filter(kind=kind, risk="").only(
+                "id", "text_hash", "intent", "source"
+            )
+        }
+        if kind == TrainingExample.Kind.OUT_OF_SCOPE
+        else {}
     )
-    new = []
+    existing = set(TrainingExample.objects.filter(kind=kind).values_list("text_hash", flat=True))
+    new, labelled = [], []
     for example in examples:
         text = str(example["text"]).strip()
         key = text_hash(text)
-        if text and key not in existing:
-            existing.add(key)
-            new.append(
-                TrainingExample(
-                    text=text,
-                    text_hash=key,
-                    language=str(example.get("language", "en")),
-                    kind=kind,
-                    risk=str(example.get("risk", "")),
-                    status=TrainingExample.Status.ACCEPTED,
-                    source=source,
-                )
+        intent_id = intents.get(str(example.get("intent", "")))
+        if not text:
+            continue
+        if key in existing:
+            row = stored.get(key)
+            if row is not None and row.intent_id is None and intent_id and row.source == source:
+                row.intent_id = intent_id
+                labelled.append(row)
+            continue
+        existing.add(key)
+        new.append(
+            TrainingExample(
+                text=text,
+                text_hash=key,
+                language=str(example.get("language", "en")),
+                kind=kind,
+                intent_id=intent_id if kind == TrainingExample.Kind.OUT_OF_SCOPE else None,
+                risk=str(example.get("risk", "")),
+                status=TrainingExample.Status.ACCEPTED,
+                source=source,
             )
+        )
     TrainingExample.objects.bulk_create(new)
+    TrainingExample.objects.bulk_update(labelled, ["intent"])
     return len(new)
 
 

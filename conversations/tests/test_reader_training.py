@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -331,3 +332,26 @@ def test_the_risk_threshold_reads_the_budgeted_share_of_ordinary_messages():
     assert (probabilities >= threshold).mean() == pytest.approx(RISK_FLAG_BUDGET, abs=0.002)
     assert risk_threshold_for(np.zeros(50)) == RISK_THRESHOLD_RANGE[0]
     assert risk_threshold_for(np.asarray([])) == RISK_THRESHOLD_RANGE[1]
+
+
+def test_out_of_scope_messages_teach_the_intent_head_what_they_ask_for(small_training_set):
+    # Given out-of-scope messages labelled with their act: complaints about a parcel and a card, and a
+    # table booking (an intent this reader has no examples of)
+    acts = ["complaint", "complaint", "meeting_request", None, "complaint", "complaint"]
+    labelled = replace(small_training_set, out_of_scope_intents=acts)
+
+    reader, metrics = train_reader(labelled, seed=0, folds=3)
+    unlabelled, unlabelled_metrics = train_reader(small_training_set, seed=0, folds=3)
+
+    # Then the acts of this reader's intents are learnt and measured apart from its own examples
+    assert reader.intents == sorted(EXAMPLES)  # no intent appears from the out-of-scope messages alone
+    assert np.asarray(metrics["intent"]["confusion"]["matrix"]).sum() == 18
+    assert 0.0 <= metrics["intent"]["out_of_scope_acts_accuracy"] <= 1.0
+    assert "out_of_scope_acts_accuracy" not in unlabelled_metrics["intent"]
+    # And a complaint about another business reads more as a complaint than without them
+    message = "The courier lost my package and nobody at your depot answers the phone"
+    vector = embed_texts([message])[0]
+    assert (
+        reader.read_intents(vector, message)["complaint"]
+        > unlabelled.read_intents(vector, message)["complaint"]
+    )
