@@ -93,6 +93,23 @@ def softmax(logits: np.ndarray) -> np.ndarray:
     return exp / exp.sum(axis=-1, keepdims=True)
 
 
+def _read_head(
+    dense: np.ndarray,
+    ngrams: np.ndarray,
+    bias: np.ndarray,
+    temperature: float,
+    labels: Sequence[str],
+    vector: Sequence[float] | np.ndarray,
+    text: str,
+) -> dict[str, float]:
+    """One text's calibrated probabilities from a multinomial head split at the embedding's width: a
+    dense product with its embedding plus a gather of the few n-gram columns it has."""
+    indices, values = recent_ngram_row(text)
+    logits = dense @ np.asarray(vector, np.float32) + values @ ngrams[indices]
+    probabilities = softmax((logits + bias).astype(np.float64) / temperature)
+    return {label: float(p) for label, p in zip(labels, probabilities, strict=True)}
+
+
 @dataclass
 class Reader:
     intents: list[str]
@@ -148,10 +165,15 @@ class Reader:
 
     def read_intents(self, vector: Sequence[float] | np.ndarray, text: str) -> dict[str, float]:
         """One text's intent probabilities by name (the same as ``intent_probabilities`` of its row)."""
-        indices, values = recent_ngram_row(text)
-        logits = self._intent_dense @ np.asarray(vector, np.float32) + values @ self._intent_ngrams[indices]
-        probabilities = softmax((logits + self.intent_bias).astype(np.float64) / self.temperature)
-        return {name: float(p) for name, p in zip(self.intents, probabilities, strict=True)}
+        return _read_head(
+            self._intent_dense,
+            self._intent_ngrams,
+            self.intent_bias,
+            self.temperature,
+            self.intents,
+            vector,
+            text,
+        )
 
     def scope_logit(self, vector: Sequence[float] | np.ndarray, text: str) -> float:
         indices, values = recent_ngram_row(text)
@@ -169,10 +191,15 @@ class Reader:
         """One text's risk probabilities by label (``none`` included); empty without a risk head."""
         if self.risk_weights is None or self.risk_bias is None:
             return {}
-        indices, values = recent_ngram_row(text)
-        logits = self._risk_dense @ np.asarray(vector, np.float32) + values @ self._risk_ngrams[indices]
-        probabilities = softmax((logits + self.risk_bias).astype(np.float64) / self.risk_temperature)
-        return {label: float(p) for label, p in zip(self.risk_labels, probabilities, strict=True)}
+        return _read_head(
+            self._risk_dense,
+            self._risk_ngrams,
+            self.risk_bias,
+            self.risk_temperature,
+            self.risk_labels,
+            vector,
+            text,
+        )
 
     def to_bytes(self) -> bytes:
         meta = {

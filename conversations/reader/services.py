@@ -232,22 +232,19 @@ def training_examples_load(
     is left as they have it.
     """
     intents = dict(Intent.objects.values_list("name", "pk"))
-    stored = (
-        {
-            row.text_hash: row
-            for row in TrainingExample.objects.filter(kind=kind, risk="").only(
-                "id", "text_hash", "intent", "source"
-            )
-        }
-        if kind == TrainingExample.Kind.OUT_OF_SCOPE
-        else {}
-    )
-    existing = set(TrainingExample.objects.filter(kind=kind).values_list("text_hash", flat=True))
+    # Every stored example of this kind, by text (one query): what is there is not added again.
+    stored = {
+        row.text_hash: row
+        for row in TrainingExample.objects.filter(kind=kind).only("id", "text_hash", "intent", "source")
+    }
+    existing = set(stored)
+    # Only an out-of-scope example names an intent (what it asks for); a risk example never does.
+    has_acts = kind == TrainingExample.Kind.OUT_OF_SCOPE
     new, labelled = [], []
     for example in examples:
         text = str(example["text"]).strip()
         key = text_hash(text)
-        intent_id = intents.get(str(example.get("intent", "")))
+        intent_id = intents.get(str(example.get("intent", ""))) if has_acts else None
         if not text:
             continue
         if key in existing:
@@ -263,7 +260,7 @@ def training_examples_load(
                 text_hash=key,
                 language=str(example.get("language", "en")),
                 kind=kind,
-                intent_id=intent_id if kind == TrainingExample.Kind.OUT_OF_SCOPE else None,
+                intent_id=intent_id,
                 risk=str(example.get("risk", "")),
                 status=TrainingExample.Status.ACCEPTED,
                 source=source,

@@ -137,14 +137,31 @@ def _knowledge_similarity(
     return best
 
 
+def _budget_threshold(
+    probabilities: np.ndarray, budget: float, bounds: tuple[float, float], default: float
+) -> float:
+    """The threshold that ``budget`` of ``probabilities`` reach, clamped to ``bounds``; ``default``
+    when there are none."""
+    if not len(probabilities):
+        return default
+    low, high = bounds
+    return min(max(float(np.quantile(probabilities, 1 - budget)), low), high)
+
+
+def _two_logits(coefficients: np.ndarray, intercepts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A fitted model's weights as one row per class: a binary model scores the second class only, so
+    as two logits it reads like the multinomial one."""
+    if len(coefficients) == 1:
+        return np.vstack([-coefficients / 2, coefficients / 2]), np.r_[-intercepts / 2, intercepts / 2]
+    return coefficients, intercepts
+
+
 def scope_threshold_for(in_scope_probabilities: np.ndarray) -> float:
     """The out-of-scope threshold that flags ``IN_SCOPE_FLAG_BUDGET`` of the in-scope examples, given
     their cross-validated probabilities; ``OUT_OF_SCOPE_THRESHOLD`` when there are none."""
-    if not len(in_scope_probabilities):
-        return OUT_OF_SCOPE_THRESHOLD
-    threshold = float(np.quantile(in_scope_probabilities, 1 - IN_SCOPE_FLAG_BUDGET))
-    low, high = SCOPE_THRESHOLD_RANGE
-    return min(max(threshold, low), high)
+    return _budget_threshold(
+        in_scope_probabilities, IN_SCOPE_FLAG_BUDGET, SCOPE_THRESHOLD_RANGE, OUT_OF_SCOPE_THRESHOLD
+    )
 
 
 def language_balanced_weights(labels: np.ndarray, languages: list[str]) -> np.ndarray:
@@ -221,10 +238,9 @@ def _two_columns(logits: np.ndarray) -> np.ndarray:
 def risk_threshold_for(ordinary_probabilities: np.ndarray) -> float:
     """The threshold of one kind of risk that ``RISK_FLAG_BUDGET`` of the ordinary messages reach, given
     their cross-validated probabilities of that kind."""
-    low, high = RISK_THRESHOLD_RANGE
-    if not len(ordinary_probabilities):
-        return high
-    return min(max(float(np.quantile(ordinary_probabilities, 1 - RISK_FLAG_BUDGET)), low), high)
+    return _budget_threshold(
+        ordinary_probabilities, RISK_FLAG_BUDGET, RISK_THRESHOLD_RANGE, RISK_THRESHOLD_RANGE[1]
+    )
 
 
 def _risk_weights(labels: np.ndarray) -> np.ndarray:
@@ -262,10 +278,7 @@ def train_risk_head(
     labels = np.r_[np.zeros(ordinary_features.shape[0], int), [label_of[label] for label in data.risk_labels]]
     weights = _risk_weights(labels)
     model = _logistic(RISK_C).fit(features, labels, sample_weight=weights)
-    coefficients, intercepts = model.coef_, model.intercept_
-    if len(names) == 2:
-        coefficients = np.vstack([-coefficients / 2, coefficients / 2])
-        intercepts = np.r_[-intercepts / 2, intercepts / 2]
+    coefficients, intercepts = _two_logits(model.coef_, model.intercept_)
     temperature, thresholds = 1.0, dict.fromkeys(kinds, RISK_THRESHOLD_RANGE[1])
     metrics: dict = {"examples": {name: int((labels == i).sum()) for i, name in enumerate(names)}}
     splitter = _folds(labels, folds, seed)
@@ -361,11 +374,7 @@ def train_reader(data: TrainingSet, *, seed: int = 0, folds: int = DEFAULT_FOLDS
             acts_correct = (softmax(logits[own:] / temperature).argmax(axis=1) == intent_labels[own:]).mean()
             metrics["intent"]["out_of_scope_acts_accuracy"] = round(float(acts_correct), 4)
     intent_model = _logistic(INTENT_C).fit(intent_features, intent_labels, sample_weight=intent_weights_in)
-    intent_weights, intent_bias = intent_model.coef_, intent_model.intercept_
-    if len(names) == 2:
-        # A binary model scores the second class only; as two logits it reads like the multinomial one.
-        intent_weights = np.vstack([-intent_weights / 2, intent_weights / 2])
-        intent_bias = np.r_[-intent_bias / 2, intent_bias / 2]
+    intent_weights, intent_bias = _two_logits(intent_model.coef_, intent_model.intercept_)
 
     # Scope head: out-of-scope messages against every in-scope example, then stacked with the
     # knowledge-base similarity on out-of-fold logits.
