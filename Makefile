@@ -77,14 +77,19 @@ format: install
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
+# pytest workers (pytest-xdist): one per core by default. Each test file runs whole on one worker, in
+# file order, against the worker's own test database, Redis and servers; PYTEST_WORKERS=0 runs serially.
+PYTEST_WORKERS ?= auto
+PYTEST_PARALLEL = -n $(PYTEST_WORKERS) --dist loadfile
+
 test: install services lint  ## lint, migration check and the whole test suite, the real-server suite included
 	$(PY) manage.py makemigrations --check --dry-run
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest $(PYTEST_PARALLEL)
 	$(MAKE) test-llm
 
 test-fast: install lint  ## lint, migration check and the suite without real servers or a browser (no make services)
 	$(PY) manage.py makemigrations --check --dry-run
-	$(VENV)/bin/pytest -m "not realserver and not browser and not services"
+	$(VENV)/bin/pytest $(PYTEST_PARALLEL) -m "not realserver and not browser and not services"
 
 # The real-server suite: the model brain against llama.cpp's llama-server and llama-cpp-python's
 # server with SmolLM2-135M. What it needs is built once into LLM_CACHE_DIR (default

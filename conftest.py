@@ -6,19 +6,22 @@ app's model brain at it. ``redis_url`` starts a private Redis server on a free l
 tests that must prove work really goes through the broker. Browser tests (headless Chromium against
 ``live_server``) get their fixtures from salesagent/tests/browser.py, registered below.
 
-The demo data is loaded once per session. A transactional test (``transaction=True``, ``live_server``)
-ends with Django flushing every table, so after each one the demo data is put back as it was loaded
-(``pytest_runtest_teardown`` below): tests that run later see the same database as the first.
+The demo data is loaded once per session (per pytest-xdist worker, each with its own test database).
+A transactional test (``transaction=True``, ``live_server``) ends with Django flushing every table,
+so after each one the demo data is put back as it was loaded (``pytest_runtest_teardown`` below):
+tests that run later see the same database as the first.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from collections.abc import Iterator
 
 import pytest
 import redis
+from django.conf import settings
 from django.core.cache import cache
 from django.core.management import call_command
 from rest_framework.test import APIClient
@@ -49,6 +52,17 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if SERVICE_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.services)
+
+
+# The reader trains on 3 cross-validation folds in tests (5 by default): what a test checks of training
+# does not depend on the fold count, and each training takes ~40 % less time. Set in the environment
+# too, for the worker processes the tests start.
+TEST_READER_CV_FOLDS = "3"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    os.environ.setdefault("READER_CV_FOLDS", TEST_READER_CV_FOLDS)
+    settings.READER_CV_FOLDS = int(os.environ["READER_CV_FOLDS"])
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:

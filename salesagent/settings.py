@@ -279,6 +279,10 @@ EMBEDDING_DIMENSIONS = 384
 # thread barely helps and, while other processes keep every core busy, waiting threads cost more than
 # they give: processes scale out, embeddings stay single-threaded. 0: one thread per core.
 EMBEDDING_THREADS = env.int("EMBEDDING_THREADS", default=1)
+# Folds of the cross-validation that calibrates the reader (its temperature and per-head thresholds)
+# and measures it. Five by default; fewer trains faster and calibrates on smaller out-of-fold
+# samples (`make test` trains with 3, the learning curve with 3).
+READER_CV_FOLDS = env.int("READER_CV_FOLDS", default=5)
 # Where the local model's ONNX export lives (knowledge/local_embedding.py); `make install` and the
 # Docker build write it, a process that finds none writes it once.
 EMBEDDING_MODEL_DIR = Path(env.str("EMBEDDING_MODEL_DIR", default=str(BASE_DIR / "var" / "models")))

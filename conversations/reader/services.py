@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Max
 
@@ -23,13 +24,11 @@ from conversations.models import Intent, IntentExample, ReaderModel, TrainingExa
 from conversations.reader.artefact import ARTEFACT_FORMAT
 from conversations.reader.company_examples import company_examples
 from conversations.reader.features import NGRAM_FEATURES, NGRAM_RANGE, NGRAM_WEIGHT
+from conversations.reader.heads import RISK_C, RISK_CLASS_SHARE, RISK_FLAG_BUDGET
 from conversations.reader.training import (
     INTENT_C,
     OUT_OF_SCOPE_ACT_WEIGHT,
     REVIEWED_EXAMPLE_WEIGHT,
-    RISK_C,
-    RISK_CLASS_SHARE,
-    RISK_FLAG_BUDGET,
     SCOPE_C,
     STACK_C,
     TrainingSet,
@@ -133,7 +132,7 @@ def reader_training_set() -> TrainingSet:
     )
 
 
-def training_digest(data: TrainingSet, *, seed: int) -> str:
+def training_digest(data: TrainingSet, *, seed: int, folds: int) -> str:
     """Changes when anything the reader would learn from, or how it learns, changes."""
     digest = hashlib.sha256()
     settings_part = (
@@ -150,6 +149,7 @@ def training_digest(data: TrainingSet, *, seed: int) -> str:
         RISK_FLAG_BUDGET,
         OUT_OF_SCOPE_ACT_WEIGHT,
         seed,
+        folds,
     )
     digest.update(repr((data.embedding_model, settings_part)).encode())
     for name, text in zip(data.intents, data.texts, strict=True):
@@ -188,12 +188,13 @@ def reader_train(*, force: bool = False, seed: int = 0) -> TrainingOutcome | Non
         if len(set(data.intents)) < 2:
             logger.info("reader not trained: fewer than two intents have examples")
             return None
-        digest = training_digest(data, seed=seed)
+        folds = settings.READER_CV_FOLDS
+        digest = training_digest(data, seed=seed, folds=folds)
         active = active_reader_model()
         if active is not None and active.training_digest == digest and not force:
             return TrainingOutcome(active, trained=False)
         started = time.perf_counter()
-        reader, metrics = train_reader(data, seed=seed)
+        reader, metrics = train_reader(data, seed=seed, folds=folds)
         seconds = time.perf_counter() - started
         version = next_reader_version()
         ReaderModel.objects.filter(is_active=True).update(is_active=False)

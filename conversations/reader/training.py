@@ -12,15 +12,22 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.optimize import minimize_scalar
 from scipy.sparse import vstack
-from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import confusion_matrix, f1_score, precision_recall_fscore_support
-from sklearn.model_selection import StratifiedKFold
 
-from conversations.agent.risks import NO_RISK
 from conversations.reader.artefact import Reader, sigmoid, softmax, stack_features
 from conversations.reader.features import feature_matrix
+from conversations.reader.fitting import (
+    budget_threshold,
+    cross_validated_logits,
+    expected_calibration_error,
+    fit_temperature,
+    logistic,
+    stratified_folds,
+    two_columns,
+    two_logits,
+)
+from conversations.reader.heads import DEFAULT_FOLDS, LabelledTexts, train_risk_head
 from knowledge.languages import DEFAULT_LANGUAGE
 
 # Inverse regularisation strengths, chosen by cross-validation on the demo and neutral examples
@@ -28,7 +35,6 @@ from knowledge.languages import DEFAULT_LANGUAGE
 INTENT_C = 10.0
 SCOPE_C = 10.0
 STACK_C = 1.0
-DEFAULT_FOLDS = 5
 # How many written examples one reviewed message counts for in the intent head (see TrainingSet.weights).
 REVIEWED_EXAMPLE_WEIGHT = 10.0
 # The probability above which a message is read as out of scope (the policy flags it).
@@ -42,16 +48,6 @@ SCOPE_THRESHOLD_RANGE = (0.3, 0.8)
 # own examples): 0.5 read 0.55 of the other-businesses set's intents (0.475 at 0.25, 0.55 at 1.0) at a
 # cross-validated accuracy on the intents' own examples of 0.858 (0.862 at 0.25, 0.852 at 1.0).
 OUT_OF_SCOPE_ACT_WEIGHT = 0.5
-# The share of ordinary messages (cross-validated) the risk head may read as each kind of risk: its
-# threshold per kind is set where that share is met, clamped to RISK_THRESHOLD_RANGE.
-RISK_FLAG_BUDGET = 0.002
-RISK_THRESHOLD_RANGE = (0.3, 0.9)
-RISK_C = 10.0
-# In total, each kind of risk weighs this share of what every ordinary example weighs together: a few
-# dozen risk examples against thousands of ordinary ones would otherwise hardly move the head.
-RISK_CLASS_SHARE = 0.1
-ECE_BINS = 10
-MAX_ITERATIONS = 3000
 
 
 class NotEnoughExamples(ValueError):
@@ -85,40 +81,6 @@ class TrainingSet:
     risk_labels: list[str] = field(default_factory=list)
 
 
-def expected_calibration_error(confidence: np.ndarray, correct: np.ndarray, bins: int = ECE_BINS) -> float:
-    """Mean gap between confidence and accuracy over equal-width confidence bins, weighted by size."""
-    if len(confidence) == 0:
-        return 0.0
-    edges = np.linspace(0.0, 1.0, bins + 1)
-    which = np.clip(np.digitize(confidence, edges[1:-1]), 0, bins - 1)
-    total = 0.0
-    for b in range(bins):
-        mask = which == b
-        if mask.any():
-            total += mask.sum() * abs(float(confidence[mask].mean()) - float(correct[mask].mean()))
-    return total / len(confidence)
-
-
-def fit_temperature(logits: np.ndarray, labels: np.ndarray) -> float:
-    """The temperature that minimises the negative log-likelihood of cross-validated logits."""
-
-    def nll(temperature: float) -> float:
-        probabilities = softmax(logits / temperature)
-        return -float(np.mean(np.log(np.clip(probabilities[np.arange(len(labels)), labels], 1e-12, 1.0))))
-
-    return float(minimize_scalar(nll, bounds=(0.05, 20.0), method="bounded").x)
-
-
-def _folds(labels: np.ndarray, requested: int, seed: int) -> StratifiedKFold | None:
-    smallest = int(np.bincount(labels).min()) if len(labels) else 0
-    folds = min(requested, smallest)
-    return StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed) if folds >= 2 else None
-
-
-def _logistic(c: float) -> LogisticRegression:
-    return LogisticRegression(C=c, max_iter=MAX_ITERATIONS)
-
-
 def _knowledge_similarity(
     vectors: np.ndarray, languages: list[str], knowledge: np.ndarray, knowledge_languages: list[str]
 ) -> np.ndarray:
@@ -137,29 +99,10 @@ def _knowledge_similarity(
     return best
 
 
-def _budget_threshold(
-    probabilities: np.ndarray, budget: float, bounds: tuple[float, float], default: float
-) -> float:
-    """The threshold that ``budget`` of ``probabilities`` reach, clamped to ``bounds``; ``default``
-    when there are none."""
-    if not len(probabilities):
-        return default
-    low, high = bounds
-    return min(max(float(np.quantile(probabilities, 1 - budget)), low), high)
-
-
-def _two_logits(coefficients: np.ndarray, intercepts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """A fitted model's weights as one row per class: a binary model scores the second class only, so
-    as two logits it reads like the multinomial one."""
-    if len(coefficients) == 1:
-        return np.vstack([-coefficients / 2, coefficients / 2]), np.r_[-intercepts / 2, intercepts / 2]
-    return coefficients, intercepts
-
-
 def scope_threshold_for(in_scope_probabilities: np.ndarray) -> float:
     """The out-of-scope threshold that flags ``IN_SCOPE_FLAG_BUDGET`` of the in-scope examples, given
     their cross-validated probabilities; ``OUT_OF_SCOPE_THRESHOLD`` when there are none."""
-    return _budget_threshold(
+    return budget_threshold(
         in_scope_probabilities, IN_SCOPE_FLAG_BUDGET, SCOPE_THRESHOLD_RANGE, OUT_OF_SCOPE_THRESHOLD
     )
 
@@ -216,117 +159,6 @@ def _intent_metrics(names: list[str], labels: np.ndarray, logits: np.ndarray, te
     }
 
 
-def _cross_validated_logits(features, labels, folds, make, weights: np.ndarray | None = None) -> np.ndarray:
-    """Out-of-fold decision values: each row scored by a model fitted without its fold."""
-    out: np.ndarray | None = None
-    for train, test in folds.split(np.zeros(len(labels)), labels):
-        fit_weights = None if weights is None else weights[train]
-        model = make().fit(features[train], labels[train], sample_weight=fit_weights)
-        values = model.decision_function(features[test])
-        if out is None:
-            out = np.zeros((len(labels), *values.shape[1:]))
-        out[test] = values
-    assert out is not None
-    return out
-
-
-def _two_columns(logits: np.ndarray) -> np.ndarray:
-    """Binary decision values as the two logits of a two-class softmax."""
-    return np.column_stack([-logits / 2, logits / 2]) if logits.ndim == 1 else logits
-
-
-def risk_threshold_for(ordinary_probabilities: np.ndarray) -> float:
-    """The threshold of one kind of risk that ``RISK_FLAG_BUDGET`` of the ordinary messages reach, given
-    their cross-validated probabilities of that kind."""
-    return _budget_threshold(
-        ordinary_probabilities, RISK_FLAG_BUDGET, RISK_THRESHOLD_RANGE, RISK_THRESHOLD_RANGE[1]
-    )
-
-
-def _risk_weights(labels: np.ndarray) -> np.ndarray:
-    """Ordinary examples weigh one each; each kind of risk weighs ``RISK_CLASS_SHARE`` of them in total."""
-    weights = np.ones(len(labels))
-    ordinary = float((labels == 0).sum())
-    for label in set(labels.tolist()) - {0}:
-        mask = labels == label
-        weights[mask] = max(1.0, RISK_CLASS_SHARE * ordinary / mask.sum())
-    return weights
-
-
-@dataclass(frozen=True)
-class RiskHead:
-    labels: list[str]  # ``none`` first
-    weights: np.ndarray
-    bias: np.ndarray
-    temperature: float
-    thresholds: dict[str, float]
-    metrics: dict
-
-
-def train_risk_head(
-    data: TrainingSet, ordinary_features, *, seed: int = 0, folds: int = DEFAULT_FOLDS
-) -> RiskHead | None:
-    """The risk head: the risk examples against ``ordinary_features`` (every intent and out-of-scope
-    example) and the look-alikes, calibrated and thresholded on out-of-fold predictions. None without
-    examples of at least one kind of risk."""
-    kinds = sorted({label for label in data.risk_labels if label != NO_RISK})
-    if not kinds:
-        return None
-    names = [NO_RISK, *kinds]
-    label_of = {name: i for i, name in enumerate(names)}
-    features = vstack([ordinary_features, feature_matrix(data.risk_vectors, data.risk_texts)], format="csr")
-    labels = np.r_[np.zeros(ordinary_features.shape[0], int), [label_of[label] for label in data.risk_labels]]
-    weights = _risk_weights(labels)
-    model = _logistic(RISK_C).fit(features, labels, sample_weight=weights)
-    coefficients, intercepts = _two_logits(model.coef_, model.intercept_)
-    temperature, thresholds = 1.0, dict.fromkeys(kinds, RISK_THRESHOLD_RANGE[1])
-    metrics: dict = {"examples": {name: int((labels == i).sum()) for i, name in enumerate(names)}}
-    splitter = _folds(labels, folds, seed)
-    if splitter is not None:
-        logits = _two_columns(
-            _cross_validated_logits(features, labels, splitter, lambda: _logistic(RISK_C), weights)
-        )
-        temperature = fit_temperature(logits, labels)
-        probabilities = softmax(logits / temperature)
-        ordinary = labels == 0
-        per_kind = {}
-        flagged_any = np.zeros(len(labels), dtype=bool)
-        for i, kind in enumerate(names[1:], start=1):
-            thresholds[kind] = risk_threshold_for(probabilities[ordinary, i])
-            flagged = probabilities[:, i] >= thresholds[kind]
-            flagged_any |= flagged
-            own = labels == i
-            per_kind[kind] = {
-                "threshold": round(thresholds[kind], 4),
-                "recall": round(float(flagged[own].mean()), 4),
-                "precision": round(float(own[flagged].mean()), 4) if flagged.any() else 0.0,
-                "support": int(own.sum()),
-            }
-        hard_negatives = np.r_[
-            np.zeros(ordinary_features.shape[0], bool), np.asarray(data.risk_labels) == NO_RISK
-        ]
-        predicted = probabilities.argmax(axis=1)
-        metrics.update(
-            {
-                "per_kind": per_kind,
-                "ordinary_flagged": round(float(flagged_any[ordinary].mean()), 4),
-                "look_alikes_flagged": round(float(flagged_any[hard_negatives].mean()), 4)
-                if hard_negatives.any()
-                else None,
-                "ece": round(expected_calibration_error(probabilities.max(axis=1), predicted == labels), 4),
-                "temperature": round(temperature, 4),
-            }
-        )
-    return RiskHead(
-        labels=names,
-        weights=coefficients.astype(np.float32),
-        bias=intercepts.astype(np.float32),
-        temperature=temperature,
-        thresholds=thresholds,
-        metrics=metrics,
-    )
-
-
 def train_reader(data: TrainingSet, *, seed: int = 0, folds: int = DEFAULT_FOLDS) -> tuple[Reader, dict]:
     """Fit the three heads on every example and measure them by ``folds``-fold cross-validation."""
     names = sorted(set(data.intents))
@@ -353,16 +185,16 @@ def train_reader(data: TrainingSet, *, seed: int = 0, folds: int = DEFAULT_FOLDS
         intent_features = vstack([features, out_of_scope_features[[row for row, _ in acts]]], format="csr")
         intent_labels = np.r_[labels, [label for _, label in acts]]
         intent_weights_in = np.r_[intent_weights_in, np.full(len(acts), OUT_OF_SCOPE_ACT_WEIGHT)]
-    splitter = _folds(intent_labels, folds, seed)
+    splitter = stratified_folds(intent_labels, folds, seed)
 
     # Intent head: calibrated on out-of-fold logits, then refitted on everything; measured on the
     # intents' own examples (the figures staff compare across versions).
     metrics: dict = {"folds": splitter.get_n_splits() if splitter else 0, "seed": seed}
     temperature = 1.0
     if splitter is not None:
-        logits = _two_columns(
-            _cross_validated_logits(
-                intent_features, intent_labels, splitter, lambda: _logistic(INTENT_C), intent_weights_in
+        logits = two_columns(
+            cross_validated_logits(
+                intent_features, intent_labels, splitter, lambda: logistic(INTENT_C), intent_weights_in
             )
         )
         # Calibrated on the intents' own examples: a turn's confidence is about reading a message this
@@ -373,8 +205,8 @@ def train_reader(data: TrainingSet, *, seed: int = 0, folds: int = DEFAULT_FOLDS
         if acts:
             acts_correct = (softmax(logits[own:] / temperature).argmax(axis=1) == intent_labels[own:]).mean()
             metrics["intent"]["out_of_scope_acts_accuracy"] = round(float(acts_correct), 4)
-    intent_model = _logistic(INTENT_C).fit(intent_features, intent_labels, sample_weight=intent_weights_in)
-    intent_weights, intent_bias = _two_logits(intent_model.coef_, intent_model.intercept_)
+    intent_model = logistic(INTENT_C).fit(intent_features, intent_labels, sample_weight=intent_weights_in)
+    intent_weights, intent_bias = two_logits(intent_model.coef_, intent_model.intercept_)
 
     # Scope head: out-of-scope messages against every in-scope example, then stacked with the
     # knowledge-base similarity on out-of-fold logits.
@@ -400,20 +232,20 @@ def train_reader(data: TrainingSet, *, seed: int = 0, folds: int = DEFAULT_FOLDS
             data.knowledge_languages or [DEFAULT_LANGUAGE] * len(data.knowledge_vectors),
         )
         weights = language_balanced_weights(scope_labels, scope_languages)
-        scope_splitter = _folds(scope_labels, folds, seed)
-        scope_model = _logistic(SCOPE_C).fit(scope_features, scope_labels, sample_weight=weights)
+        scope_splitter = stratified_folds(scope_labels, folds, seed)
+        scope_model = logistic(SCOPE_C).fit(scope_features, scope_labels, sample_weight=weights)
         scope_weights = scope_model.coef_[0].astype(np.float32)
         scope_bias = float(scope_model.intercept_[0])
         if scope_splitter is not None:
-            oof = _cross_validated_logits(
-                scope_features, scope_labels, scope_splitter, lambda: _logistic(SCOPE_C), weights
+            oof = cross_validated_logits(
+                scope_features, scope_labels, scope_splitter, lambda: logistic(SCOPE_C), weights
             )
             stacked = stack_features(oof, similarity, scope_languages)
-            stacker = _logistic(STACK_C).fit(stacked, scope_labels)
+            stacker = logistic(STACK_C).fit(stacked, scope_labels)
             stack = np.asarray([*stacker.coef_[0], stacker.intercept_[0]], dtype=np.float64)
             # The stacker measured on folds it did not see either.
-            stacked_oof = _cross_validated_logits(
-                stacked, scope_labels, scope_splitter, lambda: _logistic(STACK_C)
+            stacked_oof = cross_validated_logits(
+                stacked, scope_labels, scope_splitter, lambda: logistic(STACK_C)
             )
             probability = sigmoid(stacked_oof)
             scope_threshold = scope_threshold_for(probability[scope_labels == 0])
@@ -433,7 +265,12 @@ def train_reader(data: TrainingSet, *, seed: int = 0, folds: int = DEFAULT_FOLDS
             stack = np.asarray([1.0, 0.0, 0.0, 0.0, 0.0])
 
     # Risk head: requests to refuse against everything else the reader learns from.
-    risk = train_risk_head(data, scope_features, seed=seed, folds=folds)
+    risk = train_risk_head(
+        LabelledTexts(data.risk_texts, data.risk_vectors, data.risk_labels),
+        scope_features,
+        seed=seed,
+        folds=folds,
+    )
     if risk is not None:
         metrics["risk"] = risk.metrics
 

@@ -12,17 +12,14 @@ from conversations.agent.risks import NO_RISK, RiskKind
 from conversations.demo_data import risk_examples
 from conversations.reader.artefact import IncompatibleArtefact, Reader, softmax
 from conversations.reader.features import feature_matrix
+from conversations.reader.fitting import expected_calibration_error, fit_temperature
+from conversations.reader.heads import RISK_FLAG_BUDGET, RISK_THRESHOLD_RANGE, risk_threshold_for
 from conversations.reader.training import (
     IN_SCOPE_FLAG_BUDGET,
     OUT_OF_SCOPE_THRESHOLD,
-    RISK_FLAG_BUDGET,
-    RISK_THRESHOLD_RANGE,
     SCOPE_THRESHOLD_RANGE,
     NotEnoughExamples,
     TrainingSet,
-    expected_calibration_error,
-    fit_temperature,
-    risk_threshold_for,
     scope_threshold_for,
     train_reader,
 )
