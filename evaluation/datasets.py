@@ -170,3 +170,16 @@ def load_dataset(path: Path) -> Dataset:
     if len(set(ids)) != len(ids):
         raise DatasetError(f"{path} has duplicate case ids")
     return Dataset(name=path.stem, path=path, sha256=hashlib.sha256(content).hexdigest(), cases=cases)
+
+
+def first_cases(dataset: Dataset, limit: int | None) -> Dataset:
+    """The dataset cut to its first ``limit`` cases (all of them when ``limit`` is None or not smaller).
+
+    A cut dataset gets a hash of its own, so ``--compare`` never takes a run on part of a dataset for
+    a run on all of it."""
+    if limit is None or limit >= len(dataset.cases):
+        return dataset
+    if limit < 1:
+        raise DatasetError(f"the limit must be at least 1, not {limit}")
+    sha256 = hashlib.sha256(f"{dataset.sha256}:first {limit}".encode()).hexdigest()
+    return Dataset(name=dataset.name, path=dataset.path, sha256=sha256, cases=dataset.cases[:limit])

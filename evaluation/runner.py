@@ -13,9 +13,11 @@ answered instead, and the run names the model that really answered.
 
 from __future__ import annotations
 
+import logging
 import sys
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from time import perf_counter
 from typing import Any
 
@@ -36,6 +38,25 @@ from knowledge.languages import classify_language
 
 ProgressCallback = Callable[[int, int, CaseOutcome], None]
 REVIEW_ACTION = "FLAG_FOR_HUMAN_REVIEW"
+
+
+# The loggers that write a line per turn (the API's turn record, request and task lines): an evaluation
+# prints its own table instead, so they are raised to WARNING unless --verbosity 2 asks for them.
+PER_TURN_LOGGERS = ("conversations.turns", "django_structlog")
+
+
+@contextmanager
+def turn_logs_quiet(*, unless: bool) -> Iterator[None]:
+    loggers = [logging.getLogger(name) for name in PER_TURN_LOGGERS]
+    levels = [logger.level for logger in loggers]
+    if not unless:
+        for logger in loggers:
+            logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)
 
 
 def draft_similarities(hypotheses: list[str], references: list[str]) -> list[float]:
@@ -85,7 +106,8 @@ def predicted_fields(result: TurnResult) -> dict[str, Any]:
     }
 
 
-def _run_case(case: GoldenCase, brain: str | None) -> tuple[TurnResult, float]:
+def run_case(case: GoldenCase, brain: str | None) -> tuple[TurnResult, float]:
+    """One case through the turn service, rolled back afterwards: the result and its latency in ms."""
     with transaction.atomic():
         started = perf_counter()
         stored = turn_process(
@@ -168,7 +190,7 @@ def run_evaluation(
     started_at = timezone.now()
     # One untimed turn first, so loading the embedding model does not land in a case's latency. The
     # local brain does it: a model brain would spend tokens on a turn that is not scored.
-    _run_case(dataset.cases[0], "local")
+    run_case(dataset.cases[0], "local")
     results: list[TurnResult] = []
     outcomes: list[CaseOutcome] = []
     rows: list[EvalCaseResult] = []
@@ -212,7 +234,7 @@ def _score_case(
     outcomes: list[CaseOutcome],
     rows: list[EvalCaseResult],
 ) -> None:
-    result, latency_ms = _run_case(case, brain)
+    result, latency_ms = run_case(case, brain)
     results.append(result)
     predicted = predicted_fields(result)
     outcome = _outcome(case, predicted, latency_ms)

@@ -17,8 +17,6 @@ from conversations.agent.draft_checks import contradictions
 from conversations.agent.drafting import (
     CHUNKS_READ,
     MAX_SENTENCES,
-    MIN_SENTENCE_SIMILARITY,
-    MIN_SIMILARITY_OTHER_LANGUAGES,
     select_sentences,
     with_short_section,
 )
@@ -29,7 +27,6 @@ from conversations.agent.policy import COMPLAINT, NOT_INTERESTED, IntentPolicy
 from conversations.agent.quoting import unit_words
 from conversations.agent.risks import RiskKind
 from conversations.models import Intent
-from knowledge.languages import DEFAULT_LANGUAGE
 from pricing.money import MONEY_RE
 
 # With several questions each gets fewer sentences, so the draft stays readable.
@@ -168,9 +165,6 @@ def compose_reply(
         if standing is not None and len(evidence.questions) == 1:
             # The standing answer takes one of the answer's places: a longer draft is not a better one.
             per_question -= 1
-        threshold = (
-            MIN_SENTENCE_SIMILARITY if language == DEFAULT_LANGUAGE else MIN_SIMILARITY_OTHER_LANGUAGES
-        )
         used: set[str] = set()
         unhappy = evidence.tone.angry or evidence.tone.is_complaint
         if evidence.unknown_terms:
@@ -210,7 +204,7 @@ def compose_reply(
                 max_sentences=per_question,
                 question=question.text,
                 exclude=used,
-                min_similarity=threshold,
+                language=language,
             )
             # A short section is one answer: its other sentence beats the next-best one elsewhere.
             picked = with_short_section(picked, [*catalogue, *knowledge], exclude=used)[:per_question]
@@ -252,7 +246,7 @@ def compose_reply(
                 max_sentences=1,
                 question=answer.query,
                 exclude=used,
-                min_similarity=threshold,
+                language=language,
             )
             for sentence, chunk_id in best:
                 if _restates_computed_prices(sentence, quote_sentences):

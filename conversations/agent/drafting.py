@@ -12,38 +12,23 @@ import re
 import numpy as np
 from markdown_it import MarkdownIt
 
+from conversations.agent.sentence_scoring import Selection, record_selection, sentence_scorer
 from knowledge.embeddings import embed_texts, embedding_model_name
+from knowledge.languages import DEFAULT_LANGUAGE
 from knowledge.search import SearchResult
 from knowledge.vocabulary import words_of
 
 SENTENCE_RE = re.compile(r"(?<=[.!?])\s+|\n+")
 LIST_MARKER_RE = re.compile(r"^\s*([-*+]|\d+[.)])\s+")
 MAX_SENTENCES = 3
-MIN_SENTENCE_SIMILARITY = 0.25
-# Sentences that mention what the prospect mentioned (a plan, a tool, a number) are preferred.
-ENTITY_BONUS = 0.08
-NUMBER_BONUS = 0.03
-
-# Sentences that share words with the question are preferred: the embedding model is English-only,
-# so in other languages shared words carry much of the signal.
-OVERLAP_BONUS = 0.05
+# Caps of two features (see sentence_scoring.FEATURE_NAMES): a third entity or a fourth shared word
+# says little more about a sentence than the first ones.
+MAX_ENTITY_MENTIONS = 2
 MAX_OVERLAP_WORDS = 3
-# Below this similarity a sentence does not answer the question. Lower in other languages, where
-# similarities from the English embedding model run lower for the same relevance.
-MIN_SIMILARITY_OTHER_LANGUAGES = 0.15
 SHORT_WORD_LENGTH = 3
 SHORT_SECTION_SENTENCES = 2
 # How many of the best retrieved chunks an answer's sentences are picked from.
 CHUNKS_READ = 3
-# A sentence is read with the chunk it comes from: one sentence of a section close to the question
-# ("You can start a 14-day free trial") beats a sentence that merely sounds like the question in a
-# section about something else. Measured by `run_eval` (complete answers) on realistic_dev, dev and
-# challenge, and checked on heldout_realistic (0.44 -> 0.58), which these weights were not tuned on.
-CHUNK_SIMILARITY_WEIGHT = 0.3
-RANK_PENALTY = 0.05
-# A section's first sentence states its subject and usually its key fact.
-LEAD_SENTENCE_BONUS = 0.05
-
 
 _MARKDOWN = MarkdownIt()
 # Characters without which a piece of text holds no inline Markdown (parsing is skipped: most don't).
@@ -117,39 +102,51 @@ def select_sentences(
     from_top: int = CHUNKS_READ,
     question: str = "",
     exclude: set[str] | None = None,
-    min_similarity: float = MIN_SENTENCE_SIMILARITY,
+    language: str = DEFAULT_LANGUAGE,
 ) -> list[tuple[str, int]]:
     """The knowledge-base sentences that best answer the query, as (sentence, chunk id) pairs.
 
+    Each candidate is scored by ``sentence_scoring`` (its weights are data, fitted on labelled
+    datasets); at most ``max_sentences`` at or above the scorer's threshold are kept, best first.
     ``exclude`` holds sentences already in the draft (another question's answer).
     """
-    candidates: list[tuple[str, int, float]] = []
+    candidates: list[tuple[str, int, int, int]] = []  # sentence, chunk id, chunk rank, position
+    chunk_similarity: dict[int, float] = {}
     seen: set[str] = set(exclude or ())
-    asked = _content_words(question)
     for rank, result in enumerate(results[:from_top]):
-        chunk_score = CHUNK_SIMILARITY_WEIGHT * (result.vector_similarity or 0.0) - RANK_PENALTY * rank
+        chunk_similarity[result.chunk_id] = result.vector_similarity or 0.0
         for position, sentence in enumerate(split_sentences(result.text)):
             if sentence not in seen:
                 seen.add(sentence)
-                lead = LEAD_SENTENCE_BONUS if position == 0 else 0.0
-                candidates.append((sentence, result.chunk_id, chunk_score + lead))
+                candidates.append((sentence, result.chunk_id, rank, position))
     if not candidates:
         return []
-    similarities = _sentence_vectors([c[0] for c in candidates]) @ np.asarray(query_vector, dtype=np.float32)
-    scored = []
-    for (sentence, chunk_id, chunk_score), similarity in zip(candidates, similarities, strict=True):
-        lowered = sentence.lower()
-        mentions = sum(1 for entity in entities if entity in lowered)
-        score = float(similarity) + ENTITY_BONUS * min(mentions, 2) + chunk_score
-        if re.search(r"\d", sentence):
-            score += NUMBER_BONUS
-        score += OVERLAP_BONUS * min(len(asked & _content_words(sentence)), MAX_OVERLAP_WORDS)
-        scored.append((score, sentence, chunk_id))
-    scored.sort(key=lambda item: item[0], reverse=True)
+    sentences = [candidate[0] for candidate in candidates]
+    similarities = _sentence_vectors(sentences) @ np.asarray(query_vector, dtype=np.float32)
+    asked = _content_words(question)
+    other_language = float(language != DEFAULT_LANGUAGE)
+    features = np.asarray(
+        [
+            [
+                float(similarity),
+                chunk_similarity[chunk_id],
+                float(rank),
+                float(position == 0),
+                float(min(sum(1 for entity in entities if entity in sentence.lower()), MAX_ENTITY_MENTIONS)),
+                float(bool(re.search(r"\d", sentence))),
+                float(min(len(asked & _content_words(sentence)), MAX_OVERLAP_WORDS)),
+                other_language,
+                other_language * float(similarity),
+            ]
+            for (sentence, chunk_id, rank, position), similarity in zip(candidates, similarities, strict=True)
+        ]
+    )
+    record_selection(Selection(sentences=sentences, features=features, max_sentences=max_sentences))
+    scorer = sentence_scorer()
+    scores = scorer.scores(features)
+    ranked = sorted(range(len(candidates)), key=lambda i: scores[i], reverse=True)
     return [
-        (sentence, chunk_id)
-        for score, sentence, chunk_id in scored[:max_sentences]
-        if score >= min_similarity
+        (candidates[i][0], candidates[i][1]) for i in ranked[:max_sentences] if scores[i] >= scorer.threshold
     ]
 
 

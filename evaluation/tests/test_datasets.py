@@ -10,6 +10,7 @@ from evaluation.datasets import (
     BUNDLED_DIR,
     DatasetError,
     bundled_datasets,
+    first_cases,
     load_dataset,
     resolve_dataset_path,
 )
@@ -76,3 +77,19 @@ def test_bundled_datasets_lists_every_json_file_by_name(tmp_path):
     assert "realistic_dev.json" in [path.name for path in bundled_datasets()]
     with pytest.raises(DatasetError, match="no datasets"):
         bundled_datasets(tmp_path / "empty")
+
+
+def test_first_cases_cuts_a_dataset_and_gives_it_a_hash_of_its_own():
+    seed = load_dataset(resolve_dataset_path("seed_golden_dataset"))
+
+    first_four = first_cases(seed, 4)
+
+    assert [case.case_id for case in first_four.cases] == [case.case_id for case in seed.cases[:4]]
+    assert first_four.name == seed.name
+    # A run on part of a dataset is never compared with a run on all of it, nor on another part.
+    assert first_four.sha256 not in {seed.sha256, first_cases(seed, 5).sha256}
+    assert first_cases(seed, 4).sha256 == first_four.sha256
+    assert first_cases(seed, None) is seed
+    assert first_cases(seed, len(seed.cases) + 1) is seed
+    with pytest.raises(DatasetError, match="at least 1"):
+        first_cases(seed, 0)

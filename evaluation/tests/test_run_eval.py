@@ -103,6 +103,33 @@ def test_run_eval_writes_the_json_report_and_stores_the_run(tiny_dataset, tmp_pa
     assert (Conversation.objects.count(), Message.objects.count(), Interaction.objects.count()) == before
 
 
+def test_run_eval_limit_evaluates_the_first_cases_only(tiny_dataset, tmp_path):
+    report_path = tmp_path / "report.json"
+
+    call_command(
+        "run_eval",
+        "--dataset",
+        str(tiny_dataset),
+        "--limit",
+        "1",
+        "--json",
+        str(report_path),
+        stdout=io.StringIO(),
+    )
+
+    report = json.loads(report_path.read_text())
+    assert report["cases"] == 1
+    assert [case["id"] for case in report["per_case"]] == ["tiny_001"]
+    run = EvalRun.objects.get(pk=report["run_id"])
+    assert run.case_count == 1
+    assert list(run.case_results.values_list("case_id", flat=True)) == ["tiny_001"]
+    # A full run on the same file is another dataset for --compare.
+    with pytest.raises(CommandError, match="not comparable"):
+        call_command(
+            "run_eval", "--dataset", str(tiny_dataset), "--compare", str(run.pk), stdout=io.StringIO()
+        )
+
+
 def test_run_eval_rejects_a_malformed_dataset(tmp_path):
     path = tmp_path / "bad.json"
     path.write_text(

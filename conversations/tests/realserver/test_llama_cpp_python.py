@@ -69,7 +69,7 @@ def test_a_runaway_is_cut_by_max_tokens(api_client, settings, python_server):
     assert fallback_reason(data).startswith("the answer was cut at the 24-token limit (finish_reason length)")
 
 
-def test_run_eval_on_ten_cases(settings, python_server):
+def test_run_eval_on_five_cases(settings, python_server):
     point_at(settings, python_server)
 
     report = run_eval_report("llama-cpp-python")

@@ -78,12 +78,13 @@ def test_tools_reach_a_tool_capable_template_and_can_be_turned_off(
     assert first_prompt_tokens(with_tools) > first_prompt_tokens(without) + 200
 
 
-def test_run_eval_on_ten_cases(settings, smollm_server):
+def test_run_eval_on_five_cases(settings, smollm_server):
     point_at(settings, smollm_server)
 
     report = run_eval_report("llama-server")
 
     assert_eval_contract(report, model=MODEL_ALIAS)
-    # What a 135M model on a 2-core machine achieves varies with the load (README: 9/10 measured on a
-    # quiet machine, 0/10 while other suites kept both cores busy); the contract above must always hold.
-    assert report["answered_by"]["model_answered"] >= 3, report["answered_by"]["fallback_reasons"]
+    # What a 135M model on a 2-core machine achieves varies with the load (docs/model-brain.md: 9/10
+    # measured on a quiet machine, 0/10 while other suites kept both cores busy); the contract above
+    # must always hold.
+    assert report["answered_by"]["model_answered"] >= 2, report["answered_by"]["fallback_reasons"]

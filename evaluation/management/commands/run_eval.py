@@ -8,10 +8,7 @@ bundled dataset and prints one table, a column per dataset.
 from __future__ import annotations
 
 import json
-import logging
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -38,32 +35,15 @@ from evaluation.datasets import (
     Dataset,
     DatasetError,
     bundled_datasets,
+    first_cases,
     load_dataset,
     resolve_dataset_path,
 )
 from evaluation.metrics import CaseOutcome
 from evaluation.models import EvalRun
-from evaluation.runner import run_evaluation, run_report
+from evaluation.runner import run_evaluation, run_report, turn_logs_quiet
 from evaluation.tables import format_metrics_table
 from knowledge.search import SEARCH_MODES
-
-# The loggers that write a line per turn (the API's turn record, request and task lines): an evaluation
-# prints its own table instead, so they are raised to WARNING unless --verbosity 2 asks for them.
-PER_TURN_LOGGERS = ("conversations.turns", "django_structlog")
-
-
-@contextmanager
-def turn_logs_quiet(*, unless: bool) -> Iterator[None]:
-    loggers = [logging.getLogger(name) for name in PER_TURN_LOGGERS]
-    levels = [logger.level for logger in loggers]
-    if not unless:
-        for logger in loggers:
-            logger.setLevel(logging.WARNING)
-    try:
-        yield
-    finally:
-        for logger, level in zip(loggers, levels, strict=True):
-            logger.setLevel(level)
 
 
 class Command(BaseCommand):
@@ -86,6 +66,13 @@ class Command(BaseCommand):
             type=Path,
             default=BUNDLED_DIR,
             help="With --all: the directory of datasets (default: the bundled evaluation/datasets/).",
+        )
+        parser.add_argument(
+            "--limit",
+            type=int,
+            metavar="N",
+            help="Evaluate only the first N cases of each dataset (a quick check; such a run is compared "
+            "only with runs on the same N cases).",
         )
         parser.add_argument("--brain", choices=BRAINS, help="Brain to evaluate (default: AGENT_BRAIN).")
         parser.add_argument(
@@ -151,7 +138,7 @@ class Command(BaseCommand):
             self._handle_all(options)
             return
         try:
-            dataset = load_dataset(resolve_dataset_path(options["dataset"]))
+            dataset = first_cases(load_dataset(resolve_dataset_path(options["dataset"])), options["limit"])
         except DatasetError as error:
             raise CommandError(str(error)) from error
         if options["learning_curve"]:
@@ -190,7 +177,10 @@ class Command(BaseCommand):
             raise CommandError("--all runs every dataset: it takes neither --dataset nor --compare")
         # Every dataset is read and validated before any is run, so a bad file fails at once.
         try:
-            datasets = [load_dataset(path) for path in bundled_datasets(options["datasets_dir"])]
+            datasets = [
+                first_cases(load_dataset(path), options["limit"])
+                for path in bundled_datasets(options["datasets_dir"])
+            ]
         except DatasetError as error:
             raise CommandError(str(error)) from error
         self._print_search_mode(options)
