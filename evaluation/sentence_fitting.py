@@ -3,10 +3,10 @@
 Every case of the datasets is run through the turn service (rolled back) while the candidates of each
 sentence selection are collected. A candidate is labelled an answer when it holds one of the case's
 key facts, and not one when it holds forbidden content. A key fact that several candidates of the same
-selection hold ("Premium", "$49") says nothing about which of them answers, so it labels none of them.
-A logistic regression over the candidates' features is measured by cross-validation grouped by case
-(no case is scored by a model that saw it), against the scorer in use, and its threshold is the one
-that does best on the held-out folds.
+selection hold (a plan's name, a common price) says nothing about which of them answers, so it labels
+none of them. A logistic regression over the candidates' features is measured by cross-validation
+grouped by case (no case is scored by a model that saw it), against the scorer in use; its threshold
+is the one with the best F-beta (``RECALL_WEIGHT``) on the selections it was fitted on.
 """
 
 from __future__ import annotations
