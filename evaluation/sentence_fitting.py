@@ -21,6 +21,7 @@ from sklearn.model_selection import GroupKFold
 from conversations.agent.sentence_scoring import (
     Selection,
     SentenceScorer,
+    best_reaching,
     collecting_candidates,
 )
 from evaluation.datasets import GoldenCase
@@ -102,18 +103,12 @@ def collect_labelled_selections(cases: Iterable[GoldenCase]) -> list[LabelledSel
     return labelled
 
 
-def picks(scores: np.ndarray, threshold: float, max_sentences: int) -> np.ndarray:
-    """Indices a selection keeps: at most ``max_sentences`` of the best scores reaching ``threshold``."""
-    ranked = np.argsort(-scores, kind="stable")[:max_sentences]
-    return ranked[scores[ranked] >= threshold]
-
-
 def selection_score(
     labelled: Sequence[LabelledSelection], scores: Sequence[np.ndarray], threshold: float
 ) -> SelectionScore:
     picked = hits = answers = 0
     for item, item_scores in zip(labelled, scores, strict=True):
-        chosen = picks(item_scores, threshold, item.selection.max_sentences)
+        chosen = best_reaching(item_scores, threshold, item.selection.max_sentences)
         picked += len(chosen)
         hits += int(item.labels[chosen].sum())
         answers += min(int(item.labels.sum()), item.selection.max_sentences)

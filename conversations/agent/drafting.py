@@ -12,7 +12,7 @@ import re
 import numpy as np
 from markdown_it import MarkdownIt
 
-from conversations.agent.sentence_scoring import Selection, record_selection, sentence_scorer
+from conversations.agent.sentence_scoring import Selection, best_reaching, record_selection, sentence_scorer
 from knowledge.embeddings import embed_texts, embedding_model_name
 from knowledge.languages import DEFAULT_LANGUAGE
 from knowledge.search import SearchResult
@@ -143,11 +143,8 @@ def select_sentences(
     )
     record_selection(Selection(sentences=sentences, features=features, max_sentences=max_sentences))
     scorer = sentence_scorer()
-    scores = scorer.scores(features)
-    ranked = sorted(range(len(candidates)), key=lambda i: scores[i], reverse=True)
-    return [
-        (candidates[i][0], candidates[i][1]) for i in ranked[:max_sentences] if scores[i] >= scorer.threshold
-    ]
+    kept = best_reaching(scorer.scores(features), scorer.threshold, max_sentences)
+    return [(candidates[i][0], candidates[i][1]) for i in kept]
 
 
 def with_short_section(

@@ -70,6 +70,13 @@ class SentenceScorer:
         )
 
 
+def best_reaching(scores: np.ndarray, threshold: float, limit: int) -> np.ndarray:
+    """Indices of at most ``limit`` of the best ``scores`` that reach ``threshold``, best first (ties in
+    their original order): what a selection keeps."""
+    ranked = np.argsort(-scores, kind="stable")[:limit]
+    return ranked[scores[ranked] >= threshold]
+
+
 @cache
 def sentence_scorer() -> SentenceScorer:
     """The scorer in ``sentence_weights.json``, read once per process."""

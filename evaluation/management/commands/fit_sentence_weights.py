@@ -65,9 +65,10 @@ class Command(BaseCommand):
         )
         self._row(f"in use ({current.fitted_on or 'unnamed'})", report.current)
         self._row(f"fitted, cross-validated ({options['folds']} folds)", report.cross_validated)
-        self.stdout.write(json.dumps(report.scorer.to_json(), indent=2))
+        fitted = json.dumps(report.scorer.to_json(), indent=2)
+        self.stdout.write(fitted)
         if options["write"]:
-            WEIGHTS_FILE.write_text(json.dumps(report.scorer.to_json(), indent=2) + "\n", encoding="utf-8")
+            WEIGHTS_FILE.write_text(fitted + "\n", encoding="utf-8")
             self.stdout.write(f"Wrote {WEIGHTS_FILE}")
 
     def _row(self, name: str, score: SelectionScore) -> None:
