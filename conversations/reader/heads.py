@@ -27,7 +27,6 @@ from conversations.reader.fitting import (
     two_logits,
 )
 
-DEFAULT_FOLDS = 5
 # The share of ordinary messages (cross-validated) the risk head may read as each kind of risk: its
 # threshold per kind is set where that share is met, clamped to RISK_THRESHOLD_RANGE.
 RISK_FLAG_BUDGET = 0.002
@@ -76,7 +75,7 @@ class RiskHead:
 
 
 def train_risk_head(
-    examples: LabelledTexts, ordinary_features, *, seed: int = 0, folds: int = DEFAULT_FOLDS
+    examples: LabelledTexts, ordinary_features, *, seed: int = 0, folds: int
 ) -> RiskHead | None:
     """The risk head: the risk examples against ``ordinary_features`` (every intent and out-of-scope
     example) and the look-alikes, calibrated and thresholded on out-of-fold predictions. None without

@@ -21,7 +21,7 @@ from knowledge.languages import DEFAULT_LANGUAGE
 
 DEFAULT_SHARES = (0.0, 0.25, 0.5, 0.75, 1.0)
 # Calibration folds for each reader: its confidences decide the flag rate, so they must be calibrated.
-DEFAULT_FOLDS = 3
+CURVE_FOLDS = 3
 
 
 class CurveError(ValueError):
@@ -87,7 +87,7 @@ def learning_curve(
     shares: Sequence[float] = DEFAULT_SHARES,
     held_out: float = 0.5,
     seed: int = 0,
-    folds: int = DEFAULT_FOLDS,
+    folds: int = CURVE_FOLDS,
 ) -> list[CurvePoint]:
     """The reader's intent accuracy and flag rate on held-out messages, trained on ``base`` plus each
     share of the reviewable messages (in a fixed order, so a larger share holds the smaller ones).

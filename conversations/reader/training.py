@@ -27,7 +27,7 @@ from conversations.reader.fitting import (
     two_columns,
     two_logits,
 )
-from conversations.reader.heads import DEFAULT_FOLDS, LabelledTexts, train_risk_head
+from conversations.reader.heads import LabelledTexts, train_risk_head
 from knowledge.languages import DEFAULT_LANGUAGE
 
 # Inverse regularisation strengths, chosen by cross-validation on the demo and neutral examples
@@ -159,8 +159,9 @@ def _intent_metrics(names: list[str], labels: np.ndarray, logits: np.ndarray, te
     }
 
 
-def train_reader(data: TrainingSet, *, seed: int = 0, folds: int = DEFAULT_FOLDS) -> tuple[Reader, dict]:
-    """Fit the three heads on every example and measure them by ``folds``-fold cross-validation."""
+def train_reader(data: TrainingSet, *, seed: int = 0, folds: int) -> tuple[Reader, dict]:
+    """Fit the three heads on every example and measure them by ``folds``-fold cross-validation
+    (``settings.READER_CV_FOLDS`` for the stored reader; 0 or 1 fits without measuring)."""
     names = sorted(set(data.intents))
     if len(names) < 2:
         raise NotEnoughExamples("training needs examples of at least two intents")

@@ -206,7 +206,7 @@ def test_training_needs_two_intents(small_training_set):
         embedding_model="x",
     )
     with pytest.raises(NotEnoughExamples):
-        train_reader(one_intent)
+        train_reader(one_intent, folds=3)
 
 
 def test_without_out_of_scope_examples_nothing_is_out_of_scope(small_training_set):
