@@ -6,16 +6,17 @@ is never valid). Every list has ``maxItems``, every string ``maxLength`` and the
 ``minimum``/``maximum``, so a small model under a JSON grammar cannot fill a list until the
 timeout. OpenAI's strict mode accepts ``maxItems``/``minimum``/``maximum`` but not string lengths,
 so :func:`wire_schema` drops those for it (the token limit bounds strings there).
-:func:`check_schema` understands exactly the JSON-schema subset the schema uses.
+:func:`check_schema` validates with ``jsonschema`` (Draft 2020-12).
 """
 
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from jsonschema import Draft202012Validator, ValidationError
 
 from conversations.models import Intent
 
@@ -191,49 +192,26 @@ def response_format(
     return None
 
 
-_TYPES: dict[str, tuple[type, ...]] = {
-    "object": (dict,),
-    "array": (list,),
-    "string": (str,),
-    "integer": (int,),
-    "number": (int, float),
-    "boolean": (bool,),
-}
+def _error_message(error: ValidationError) -> str:
+    """jsonschema's message, shorter where it would repeat a long value back (a repair prompt quotes
+    these to the model)."""
+    if error.validator == "maxLength":
+        return f"{len(error.instance)} characters, more than the {error.validator_value} allowed"
+    if error.validator == "maxItems":
+        return f"{len(error.instance)} items, more than the {error.validator_value} allowed"
+    return error.message
 
 
-def check_schema(value: Any, schema: dict[str, Any], path: str = "$") -> list[str]:
-    """Every way ``value`` breaks ``schema`` (type, enum, required, additionalProperties, items)."""
-    expected = schema.get("type")
-    if expected:
-        # bool is an int subclass in Python but not a JSON number.
-        if not isinstance(value, _TYPES[expected]) or (isinstance(value, bool) and expected != "boolean"):
-            return [f"{path}: expected {expected}, got {type(value).__name__}"]
-        if expected == "number" and not math.isfinite(float(value)):  # type: ignore[arg-type]
-            return [f"{path}: expected a finite number"]
-    if "enum" in schema and value not in schema["enum"]:
-        return [f"{path}: {value!r} is not one of the allowed values"]
-    if expected in ("number", "integer"):
-        if "minimum" in schema and value < schema["minimum"]:
-            return [f"{path}: {value} is below the minimum {schema['minimum']}"]
-        if "maximum" in schema and value > schema["maximum"]:
-            return [f"{path}: {value} is above the maximum {schema['maximum']}"]
-    if expected == "string" and "maxLength" in schema and len(value) > schema["maxLength"]:
-        return [f"{path}: {len(value)} characters, more than the {schema['maxLength']} allowed"]
-    errors: list[str] = []
-    if expected == "object":
-        properties = schema.get("properties", {})
-        errors.extend(f"{path}: missing {key!r}" for key in schema.get("required", []) if key not in value)
-        if schema.get("additionalProperties") is False:
-            errors.extend(f"{path}: unexpected property {key!r}" for key in value if key not in properties)
-        for key, sub_schema in properties.items():
-            if key in value:
-                errors.extend(check_schema(value[key], sub_schema, f"{path}.{key}"))
-    elif expected == "array":
-        if "maxItems" in schema and len(value) > schema["maxItems"]:
-            errors.append(f"{path}: {len(value)} items, more than the {schema['maxItems']} allowed")
-        for index, item in enumerate(value if "items" in schema else []):
-            errors.extend(check_schema(item, schema["items"], f"{path}[{index}]"))
-    return errors
+def check_schema(value: Any, schema: dict[str, Any]) -> list[str]:
+    """Every way ``value`` breaks ``schema``, each as "JSON path: what is wrong", in document order."""
+    errors = Draft202012Validator(schema).iter_errors(value)
+    return [
+        f"{error.json_path}: {_error_message(error)}" for error in sorted(errors, key=lambda e: e.json_path)
+    ]
+
+
+def _reject_constant(name: str) -> float:
+    raise ValueError(f"{name} is not a JSON number")
 
 
 def extract_json_text(content: str) -> str:
@@ -251,9 +229,12 @@ def parse_answer(content: str | None, schema: dict[str, Any], *, lenient: bool =
     if not content or not content.strip():
         raise InvalidOutput("the answer was empty")
     try:
-        data = json.loads(extract_json_text(content) if lenient else content)
+        # NaN and Infinity are not JSON (Python's parser accepts them, and no bound rejects NaN).
+        data = json.loads(extract_json_text(content) if lenient else content, parse_constant=_reject_constant)
     except json.JSONDecodeError as exc:
         raise InvalidOutput(f"not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})") from exc
+    except ValueError as exc:
+        raise InvalidOutput(f"not valid JSON ({exc})") from exc
     errors = check_schema(data, schema)
     if not errors and not data["reply_draft"].strip():
         errors.append("$.reply_draft: must not be empty")

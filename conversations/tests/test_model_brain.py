@@ -214,11 +214,11 @@ def test_invalid_output_twice_falls_back_to_the_local_brain(api_client, model_se
     data = post(api_client, INSTALLMENTS)
 
     assert len(fake_openai.requests) == 2
-    assert "'buy_now' is not one of the allowed values" in fake_openai.requests[1]["messages"][-1]["content"]
+    assert "$.intent: 'buy_now' is not one of [" in fake_openai.requests[1]["messages"][-1]["content"]
     assert data["brain"] == "local"
     assert data["degraded"] is True
     assert "invalid output after repair" in data["reasoning_trace"]
-    assert "$.confidence: expected number" in data["reasoning_trace"]
+    assert "$.confidence: 'high' is not of type 'number'" in data["reasoning_trace"]
     fallback = next(call for call in data["tool_usage_log"] if call["tool"] == "model_fallback")
     assert fallback["error"].startswith("invalid output after repair")
     assert [call["ok"] for call in data["tool_usage_log"] if call["tool"] == "model"] == [True, True]

@@ -54,20 +54,20 @@ def test_the_schema_is_strict():
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        ({"intent": "buy_now"}, "$.intent: 'buy_now' is not one of the allowed values"),
+        ({"intent": "buy_now"}, "$.intent: 'buy_now' is not one of ['pricing_inquiry', 'greeting']"),
         ({"sentiment": "angry"}, "$.sentiment: 'angry' is not one of"),
-        ({"confidence": "0.9"}, "$.confidence: expected number, got str"),
-        ({"confidence": True}, "$.confidence: expected number, got bool"),
-        ({"confidence": 1.5}, "$.confidence: 1.5 is above the maximum 1"),
-        ({"confidence": -0.1}, "$.confidence: -0.1 is below the minimum 0"),
+        ({"confidence": "0.9"}, "$.confidence: '0.9' is not of type 'number'"),
+        ({"confidence": True}, "$.confidence: True is not of type 'number'"),
+        ({"confidence": 1.5}, "$.confidence: 1.5 is greater than the maximum of 1"),
+        ({"confidence": -0.1}, "$.confidence: -0.1 is less than the minimum of 0"),
         ({"entities": [f"PROD-FUNIT-{n}" for n in range(7)]}, "$.entities: 7 items, more than the 6 allowed"),
         ({"reply_draft": "x" * 901}, "$.reply_draft: 901 characters, more than the 900 allowed"),
         ({"key_points": ["y" * 151]}, "$.key_points[0]: 151 characters, more than the 150 allowed"),
-        ({"cited_chunk_ids": [1, "2"]}, "$.cited_chunk_ids[1]: expected integer"),
-        ({"cited_chunk_ids": [1.5]}, "$.cited_chunk_ids[0]: expected integer"),
+        ({"cited_chunk_ids": [1, "2"]}, "$.cited_chunk_ids[1]: '2' is not of type 'integer'"),
+        ({"cited_chunk_ids": [1.5]}, "$.cited_chunk_ids[0]: 1.5 is not of type 'integer'"),
         ({"secondary_actions": [{"action": "CALL_CEO", "reason": ""}]}, "$.secondary_actions[0].action"),
-        ({"secondary_actions": [{"action": "UPDATE_CRM"}]}, "$.secondary_actions[0]: missing 'reason'"),
-        ({"extra": 1}, "$: unexpected property 'extra'"),
+        ({"secondary_actions": [{"action": "UPDATE_CRM"}]}, "$.secondary_actions[0]: 'reason' is a required property"),
+        ({"extra": 1}, "$: Additional properties are not allowed ('extra' was unexpected)"),
         ({"reply_draft": "  "}, "$.reply_draft: must not be empty"),
     ],
 )
@@ -81,13 +81,13 @@ def test_schema_violations_are_named(change, message):
 def test_missing_fields_are_listed():
     errors = check_schema({"intent": "greeting"}, SCHEMA)
 
-    assert "$: missing 'reply_draft'" in errors
+    assert "$: 'reply_draft' is a required property" in errors
     assert len(errors) == len(SCHEMA["required"]) - 1
 
 
 @pytest.mark.parametrize(
     ("content", "message"),
-    [(None, "empty"), ("  ", "empty"), ('{"intent": ', "not valid JSON"), ("[1]", "expected object")],
+    [(None, "empty"), ("  ", "empty"), ('{"intent": ', "not valid JSON"), ("[1]", "is not of type 'object'")],
 )
 def test_non_answers_are_rejected(content, message):
     with pytest.raises(InvalidOutput, match=message):
@@ -140,3 +140,14 @@ def test_a_lenient_parse_takes_the_object_out_of_a_code_fence():
     with pytest.raises(InvalidOutput, match="not valid JSON"):
         parse_answer(content, SCHEMA)
     assert parse_answer(content, SCHEMA, lenient=True).intent == "pricing_inquiry"
+
+
+@pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
+def test_a_number_that_is_not_json_is_rejected(constant):
+    # Given an answer whose confidence is NaN or infinite (Python's parser accepts both)
+    content = json.dumps({**VALID, "confidence": float(constant)})
+    assert constant in content
+
+    # Then it is not valid JSON, whatever the schema's bounds would say
+    with pytest.raises(InvalidOutput, match=f"not valid JSON \\({constant} is not a JSON number\\)"):
+        parse_answer(content, SCHEMA)
