@@ -13,11 +13,12 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
 
+import frontmatter
+import yaml
 from django.utils.text import slugify
 
 from knowledge.languages import LANGUAGES
 
-FRONT_MATTER_RE = re.compile(r"\A---\s*\n(.*?)\n---\s*\n", re.DOTALL)
 H1_RE = re.compile(r"^#\s+(.+?)\s*$", re.MULTILINE)
 MARKDOWN_SUFFIXES = {".md", ".markdown"}
 TEXT_SUFFIXES = {".txt", ".text"}
@@ -44,32 +45,39 @@ class ParsedDocument:
 
 
 def parse_markdown_document(text: str, *, slug: str) -> ParsedDocument:
-    """Split optional ``key: value`` front matter (title, category, tags, language, translation_of)
-    from the Markdown body; an unknown language code is :class:`UnreadableDocument`."""
-    meta: dict[str, str] = {}
-    match = FRONT_MATTER_RE.match(text)
-    if match:
-        for line in match.group(1).splitlines():
-            key, sep, value = line.partition(":")
-            if sep:
-                meta[key.strip().lower()] = value.strip()
-        text = text[match.end() :]
-    body = text.strip()
-    title = meta.get("title") or _first_heading(body) or _title_from_slug(slug)
-    tags_text = meta.get("tags", "").strip("[]")
-    tags = [tag.strip().strip("'\"").lower() for tag in tags_text.split(",") if tag.strip()]
-    language = meta.get("language", "").strip("'\"").lower()
+    """Split optional YAML front matter (title, category, tags, language, translation_of) from the
+    Markdown body; front matter that is not YAML, or an unknown language code, is
+    :class:`UnreadableDocument`."""
+    try:
+        post = frontmatter.loads(text)
+    except yaml.YAMLError as exc:
+        problem = getattr(exc, "problem", None) or "it could not be read"
+        raise UnreadableDocument(
+            f"the front matter is not valid YAML ({problem}); quote a value that holds a colon"
+        ) from exc
+    meta = {str(key).lower(): value for key, value in post.metadata.items()}
+    body = post.content.strip()
+    title = _meta_text(meta, "title") or _first_heading(body) or _title_from_slug(slug)
+    tags = meta.get("tags") or []
+    # "tags: a, b" is one YAML string, "tags: [a, b]" a list: both are the same tags.
+    tag_items = tags if isinstance(tags, list) else str(tags).strip("[]").split(",")
+    language = _meta_text(meta, "language").lower()
     if language and language not in LANGUAGES:
         raise UnreadableDocument(f"unknown language {language!r}; use one of {', '.join(LANGUAGES)}")
     return ParsedDocument(
         slug=slug,
         title=title,
         body=body,
-        category=meta.get("category", "").lower(),
-        tags=tags,
+        category=_meta_text(meta, "category").lower(),
+        tags=[str(tag).strip().strip("'\"").lower() for tag in tag_items if str(tag).strip()],
         language=language,
-        translation_of=slugify(meta.get("translation_of", "")),
+        translation_of=slugify(_meta_text(meta, "translation_of")),
     )
+
+
+def _meta_text(meta: dict[str, object], key: str) -> str:
+    value = meta.get(key)
+    return "" if value is None else str(value).strip()
 
 
 def _first_heading(body: str) -> str:

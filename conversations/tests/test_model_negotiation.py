@@ -256,7 +256,8 @@ def test_an_out_of_range_confidence_is_repaired_with_the_reason(api_client, mode
 
     data = post(api_client, INSTALLMENTS)
 
-    assert "$.confidence: 2.5 is greater than the maximum of 1" in fake_openai.requests[1]["messages"][-1]["content"]
+    repair = fake_openai.requests[1]["messages"][-1]["content"]
+    assert "$.confidence: 2.5 is greater than the maximum of 1" in repair
     assert data["confidence_score"] == 0.8
 
 

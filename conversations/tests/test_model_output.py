@@ -66,7 +66,10 @@ def test_the_schema_is_strict():
         ({"cited_chunk_ids": [1, "2"]}, "$.cited_chunk_ids[1]: '2' is not of type 'integer'"),
         ({"cited_chunk_ids": [1.5]}, "$.cited_chunk_ids[0]: 1.5 is not of type 'integer'"),
         ({"secondary_actions": [{"action": "CALL_CEO", "reason": ""}]}, "$.secondary_actions[0].action"),
-        ({"secondary_actions": [{"action": "UPDATE_CRM"}]}, "$.secondary_actions[0]: 'reason' is a required property"),
+        (
+            {"secondary_actions": [{"action": "UPDATE_CRM"}]},
+            "$.secondary_actions[0]: 'reason' is a required property",
+        ),
         ({"extra": 1}, "$: Additional properties are not allowed ('extra' was unexpected)"),
         ({"reply_draft": "  "}, "$.reply_draft: must not be empty"),
     ],

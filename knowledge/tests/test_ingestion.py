@@ -98,3 +98,21 @@ def test_folders_are_searched_recursively_for_supported_files(tmp_path):
     found = [path.relative_to(tmp_path).as_posix() for path in iter_document_files([tmp_path / "a"])]
 
     assert found == ["a/b/three.txt", "a/b/two.html", "a/one.md"]
+
+
+def test_front_matter_tags_may_be_a_yaml_list():
+    parsed = parse_markdown_document("---\ntags: [Trial, 'signup']\n---\nTry it.", slug="free-trial")
+
+    assert parsed.tags == ["trial", "signup"]
+    assert parsed.body == "Try it."
+
+
+def test_front_matter_that_is_not_yaml_makes_the_file_unreadable():
+    with pytest.raises(UnreadableDocument, match="front matter is not valid YAML"):
+        parse_markdown_document("---\ntitle: Plans: an overview\n---\nBody", slug="plans")
+
+
+def test_a_quoted_title_may_hold_a_colon():
+    parsed = parse_markdown_document('---\ntitle: "Plans: an overview"\n---\nBody', slug="plans")
+
+    assert parsed.title == "Plans: an overview"
