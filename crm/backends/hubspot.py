@@ -21,6 +21,7 @@ from typing import Any
 
 import httpx
 from django.conf import settings
+from tenacity import RetryCallState, Retrying, before_sleep_log, retry_if_exception, stop_after_attempt
 
 from crm.interface import (
     Contact,
@@ -53,6 +54,10 @@ STAGE_TO_LEAD_STATUS = {
 LEAD_STATUS_TO_STAGE = {status: stage for stage, status in STAGE_TO_LEAD_STATUS.items()}
 CUSTOMER = "customer"
 MAX_BACKOFF_SECONDS = 60.0
+
+
+class _TimedOut(CRMUnavailable):
+    """A request that timed out: HubSpot may have done it, so a write is not simply sent again."""
 
 
 def _now_iso() -> str:
@@ -109,8 +114,13 @@ class HubSpotCRMClient:
 
     # --- HTTP -----------------------------------------------------------------------------------
 
-    def _backoff(self, attempt: int) -> float:
-        return min(self.backoff_seconds * 2**attempt, MAX_BACKOFF_SECONDS)
+    def _wait_seconds(self, state: RetryCallState) -> float:
+        """Before retry number ``state.attempt_number``: HubSpot's ``Retry-After`` after a 429, else
+        exponential backoff; both capped at ``MAX_BACKOFF_SECONDS``."""
+        failure = state.outcome.exception() if state.outcome else None
+        if isinstance(failure, CRMRateLimited) and failure.retry_after is not None:
+            return min(failure.retry_after, MAX_BACKOFF_SECONDS)
+        return min(self.backoff_seconds * 2 ** (state.attempt_number - 1), MAX_BACKOFF_SECONDS)
 
     def _request(
         self,
@@ -122,30 +132,36 @@ class HubSpotCRMClient:
         retry_timeouts: bool = True,
         max_retries: int | None = None,
     ) -> dict[str, Any]:
-        retries = self.max_retries if max_retries is None else max_retries
-        failure: CRMError = CRMUnavailable(f"HubSpot {method} {path}: no attempt made")
-        for attempt in range(retries + 1):
-            wait = self._backoff(attempt)
-            try:
-                response = self.http.request(method, path, json=body, params=params)
-            except httpx.TimeoutException as exc:
-                failure = CRMUnavailable(f"HubSpot {method} {path} timed out after {self.timeout_seconds}s")
-                if not retry_timeouts:
-                    raise failure from exc
-            except httpx.TransportError as exc:
-                failure = CRMUnavailable(f"HubSpot {method} {path} unreachable: {exc}")
-            else:
-                if response.status_code < 400:
-                    return response.json() if response.content else {}
-                failure = self._error(method, path, response)
-                if not failure.transient:
-                    raise failure
-                if isinstance(failure, CRMRateLimited) and failure.retry_after is not None:
-                    wait = min(failure.retry_after, MAX_BACKOFF_SECONDS)
-            if attempt < retries:
-                logger.warning("HubSpot %s %s failed (%s); retry in %.2fs", method, path, failure, wait)
-                self.sleep(wait)
-        raise failure
+        """One call, retried (tenacity) while it fails transiently: a 429, a 5xx, a network error, or a
+        timeout when ``retry_timeouts``; then the last failure is raised."""
+        retrying = Retrying(
+            stop=stop_after_attempt((self.max_retries if max_retries is None else max_retries) + 1),
+            wait=self._wait_seconds,
+            retry=retry_if_exception(
+                lambda failure: (
+                    isinstance(failure, CRMError)
+                    and failure.transient
+                    and (retry_timeouts or not isinstance(failure, _TimedOut))
+                )
+            ),
+            sleep=self.sleep,
+            before_sleep=before_sleep_log(logger, logging.WARNING),
+            reraise=True,
+        )
+        return retrying(self._attempt, method, path, body=body, params=params)
+
+    def _attempt(
+        self, method: str, path: str, *, body: dict[str, Any] | None, params: dict[str, str] | None
+    ) -> dict[str, Any]:
+        try:
+            response = self.http.request(method, path, json=body, params=params)
+        except httpx.TimeoutException as exc:
+            raise _TimedOut(f"HubSpot {method} {path} timed out after {self.timeout_seconds}s") from exc
+        except httpx.TransportError as exc:
+            raise CRMUnavailable(f"HubSpot {method} {path} unreachable: {exc}") from exc
+        if response.status_code >= 400:
+            raise self._error(method, path, response)
+        return response.json() if response.content else {}
 
     def _error(self, method: str, path: str, response: httpx.Response) -> CRMError:
         try:

@@ -230,3 +230,29 @@ def test_a_timed_out_note_is_not_sent_twice(hubspot_settings, fake_hubspot, luca
         HubSpotCRMClient.from_settings().add_note(lucas, body="Asked for a call")
 
     assert len(fake_hubspot.calls("POST", "/crm/v3/objects/notes")) == 1
+
+
+def test_retries_wait_by_exponential_backoff_and_by_retry_after(hubspot_settings, fake_hubspot, lucas):
+    # Given a client that records its waits instead of sleeping, backoff 0.5 s
+    waits: list[float] = []
+    client = HubSpotCRMClient(
+        access_token=fake_hubspot.token,
+        base_url=fake_hubspot.base_url,
+        id_property=hubspot_settings.HUBSPOT_ID_PROPERTY,
+        timeout_seconds=5.0,
+        max_retries=2,
+        backoff_seconds=0.5,
+        sleep=waits.append,
+    )
+
+    # When HubSpot fails twice with a 503, then (later) rate-limits once with Retry-After: 7
+    fake_hubspot.fail(2, status=503)
+    client.read_contact(lucas)
+    backoff = list(waits)
+    waits.clear()
+    fake_hubspot.rate_limit(1, retry_after=7)
+    client.read_contact(lucas)
+
+    # Then the 5xx retries waited 0.5 then 1 s, and the 429 retry what HubSpot asked
+    assert backoff == [0.5, 1.0]
+    assert waits == [7.0]
