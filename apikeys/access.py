@@ -13,6 +13,8 @@ from typing import Any
 
 from django.db import models
 
+from salesagent.errors import DomainError
+
 
 class Scope(models.TextChoices):
     TURNS_WRITE = "turns:write", "turns:write: send prospect messages and record sent replies"
@@ -32,12 +34,18 @@ ALL_SCOPES: frozenset[str] = frozenset(Scope.values)
 DEFAULT_SCOPES: tuple[str, ...] = (Scope.TURNS_WRITE, Scope.KNOWLEDGE_READ, Scope.CRM_READ)
 
 
-class ScopeDenied(PermissionError):
+class ScopeDenied(DomainError, PermissionError):
     """The caller's key lacks the scope an operation needs."""
+
+    status_code = 403
+    code = "scope_denied"
 
     def __init__(self, scope: str) -> None:
         super().__init__(f"This API key lacks the {scope!r} scope.")
         self.scope = scope
+
+    def extra(self) -> dict[str, str]:
+        return {"required_scope": self.scope}
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,7 @@ from django.utils import timezone
 from apikeys.access import Access
 from conversations.models import AnalysisResult, Message, TurnRequest
 from conversations.services import StoredTurn, turn_answer
+from salesagent.errors import DomainError
 from salesagent.faults import DATABASE_UNAVAILABLE
 
 logger = logging.getLogger(__name__)
@@ -44,16 +45,27 @@ LOCK_NAMESPACE = 0x7475726E  # "turn"
 IN_PROGRESS_RETRY_AFTER_SECONDS = 2
 
 
-class IdempotencyKeyReused(ValueError):
+class IdempotencyKeyReused(DomainError, ValueError):
     """The key was already used for a request with a different body."""
 
+    status_code = 422
+    code = "idempotency_key_reused"
+    message = "This Idempotency-Key was already used with a different request body."
 
-class TurnInProgress(RuntimeError):
+
+class TurnInProgress(DomainError, RuntimeError):
     """Another request for this turn is still being answered."""
+
+    status_code = 409
+    code = "turn_in_progress"
+    message = "A request with this Idempotency-Key is still being answered; retry shortly."
 
     def __init__(self, key: str, retry_after: int = IN_PROGRESS_RETRY_AFTER_SECONDS) -> None:
         super().__init__(key)
         self.retry_after = retry_after
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}
 
 
 def request_fingerprint(path: str, body: Any) -> str:

@@ -33,14 +33,26 @@ from conversations.selectors import conversation_visible, conversations_visible_
 from crm.models import Interaction, Prospect
 from crm.proposals import proposals_create_for_turn
 from crm.services import interaction_log_on_commit
+from salesagent.errors import DomainError
 
 
-class ConversationNotFound(LookupError):
+class ConversationNotFound(DomainError, LookupError):
     """The conversation does not exist, or the caller's key may not see it."""
 
+    status_code = 404
+    code = "conversation_not_found"
+    message = "No such conversation."
 
-class ConversationFull(ValueError):
-    """The conversation already holds ``MAX_CONVERSATION_MESSAGES`` messages."""
+
+class ConversationFull(DomainError, ValueError):
+    """The conversation already holds ``MAX_CONVERSATION_MESSAGES`` messages: the request is fine, the
+    conversation's state refuses it (also a field error on ``conversation_id``)."""
+
+    status_code = 409
+    code = "conversation_full"
+
+    def extra(self) -> dict[str, list[str]]:
+        return {"conversation_id": [str(self)]}
 
 
 @dataclass

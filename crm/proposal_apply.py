@@ -20,17 +20,24 @@ from django.utils import timezone
 from apikeys.access import Access, Scope
 from crm.client import Contact, ContactNotFound, CRMClient, CRMError, get_crm_client
 from crm.models import Proposal, ProposalAuditEntry
+from salesagent.errors import DomainError
 
 logger = logging.getLogger(__name__)
 ERROR_CHARS = 2000
 
 
-class ProposalNotApproved(ValueError):
+class ProposalNotApproved(DomainError, ValueError):
     """Only approved (or failed, to retry) proposals are applied."""
+
+    status_code = 409
+    code = "proposal_not_approved"
 
     def __init__(self, proposal: Proposal) -> None:
         super().__init__(f"Proposal {proposal.pk} is {proposal.state}; only approved proposals are applied.")
         self.state = proposal.state
+
+    def extra(self) -> dict[str, str]:
+        return {"state": self.state}
 
 
 @dataclass

@@ -21,6 +21,7 @@ from crm.models import Proposal, ProposalAuditEntry
 from crm.proposal_apply import ProposalNotApproved, proposal_apply
 from crm.proposal_content import TurnFacts, build_proposals
 from crm.tasks import apply_proposal_task
+from salesagent.errors import DomainError
 
 __all__ = [
     "ProposalAlreadyDecided",
@@ -35,13 +36,19 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 
-class ProposalAlreadyDecided(ValueError):
+class ProposalAlreadyDecided(DomainError, ValueError):
     """The proposal was approved or rejected already; a decision is made once."""
+
+    status_code = 409
+    code = "proposal_already_decided"
 
     def __init__(self, proposal: Proposal) -> None:
         super().__init__(f"Proposal {proposal.pk} is already {proposal.state}.")
         self.proposal_id = proposal.pk
         self.state = proposal.state
+
+    def extra(self) -> dict[str, str]:
+        return {"state": self.state}
 
 
 def _enqueue_apply(proposal_id: int) -> None:

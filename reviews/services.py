@@ -28,24 +28,39 @@ from reviews.delivery import delivery_prepare
 from reviews.models import Delivery, Feedback, ReviewDecision, WebhookEndpoint
 from reviews.selectors import draft_get
 from reviews.tasks import deliver_webhook_task
+from salesagent.errors import DomainError
 
 logger = logging.getLogger(__name__)
 
 
-class DraftNotFound(LookupError):
+class DraftNotFound(DomainError, LookupError):
     """No such draft, or the caller's key may not see its conversation."""
 
+    status_code = 404
+    code = "draft_not_found"
+    message = "No such draft."
 
-class DraftAlreadyDecided(Exception):
+
+class DraftAlreadyDecided(DomainError):
     """The draft already has a (different) decision; a draft is decided once."""
+
+    status_code = 409
+    code = "draft_already_decided"
 
     def __init__(self, decision: ReviewDecision) -> None:
         super().__init__(f"This draft was already {decision.state} at {decision.decided_at.isoformat()}.")
         self.decision = decision
 
+    def extra(self) -> dict[str, str]:
+        return {"state": self.decision.state, "decided_at": self.decision.decided_at.isoformat()}
 
-class DraftSuperseded(Exception):
+
+class DraftSuperseded(DomainError):
     """The prospect wrote again after this draft: it answers a stale message and cannot be sent."""
+
+    status_code = 409
+    code = "draft_superseded"
+    message = "The prospect has written since this draft; review the newer turn's draft instead."
 
 
 @dataclass(frozen=True)

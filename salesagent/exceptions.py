@@ -1,4 +1,7 @@
-"""Errors as the API's clients see them: one DRF exception handler maps domain errors to statuses.
+"""Errors as the API's clients see them: one DRF exception handler.
+
+A domain error (:class:`salesagent.errors.DomainError`, subclassed in each app) carries its status,
+code and body; the handler imports no app. What they are:
 
 | raised | status |
 |---|---|
@@ -34,11 +37,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from apikeys.access import ScopeDenied
-from conversations.idempotency import IdempotencyKeyReused, TurnInProgress
-from conversations.services import ConversationFull, ConversationNotFound
-from crm.proposals import ProposalAlreadyDecided, ProposalNotApproved
-from reviews.services import DraftAlreadyDecided, DraftNotFound, DraftSuperseded
+from salesagent.errors import DomainError
 from salesagent.faults import is_database_unavailable
 from salesagent.middleware import API_PREFIX, database_unavailable_response
 
@@ -50,61 +49,9 @@ def _response(body: dict[str, Any], code: int, headers: dict[str, str] | None = 
 
 
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
-    """DRF's handler with our domain errors mapped (see the module docstring)."""
-    if isinstance(exc, ConversationNotFound):
-        return _response({"detail": "No such conversation.", "code": "conversation_not_found"}, 404)
-    if isinstance(exc, DraftNotFound):
-        return _response({"detail": "No such draft.", "code": "draft_not_found"}, 404)
-    if isinstance(exc, DraftAlreadyDecided):
-        decision = exc.decision
-        return _response(
-            {
-                "detail": str(exc),
-                "code": "draft_already_decided",
-                "state": decision.state,
-                "decided_at": decision.decided_at.isoformat(),
-            },
-            status.HTTP_409_CONFLICT,
-        )
-    if isinstance(exc, DraftSuperseded):
-        return _response(
-            {
-                "detail": "The prospect has written since this draft; review the newer turn's draft instead.",
-                "code": "draft_superseded",
-            },
-            status.HTTP_409_CONFLICT,
-        )
-    if isinstance(exc, ScopeDenied):
-        return _response({"detail": str(exc), "code": "scope_denied", "required_scope": exc.scope}, 403)
-    if isinstance(exc, ConversationFull):
-        # The request is fine; the conversation's state refuses it.
-        message = str(exc)
-        return _response(
-            {"detail": message, "code": "conversation_full", "conversation_id": [message]},
-            status.HTTP_409_CONFLICT,
-        )
-    if isinstance(exc, ProposalAlreadyDecided | ProposalNotApproved):
-        code = (
-            "proposal_already_decided" if isinstance(exc, ProposalAlreadyDecided) else "proposal_not_approved"
-        )
-        return _response({"detail": str(exc), "code": code, "state": exc.state}, status.HTTP_409_CONFLICT)
-    if isinstance(exc, IdempotencyKeyReused):
-        return _response(
-            {
-                "detail": "This Idempotency-Key was already used with a different request body.",
-                "code": "idempotency_key_reused",
-            },
-            status.HTTP_422_UNPROCESSABLE_ENTITY,
-        )
-    if isinstance(exc, TurnInProgress):
-        return _response(
-            {
-                "detail": "A request with this Idempotency-Key is still being answered; retry shortly.",
-                "code": "turn_in_progress",
-            },
-            status.HTTP_409_CONFLICT,
-            {"Retry-After": str(exc.retry_after)},
-        )
+    """DRF's handler with our domain errors answered as they say (see the module docstring)."""
+    if isinstance(exc, DomainError):
+        return _response(exc.body(), exc.status_code, exc.headers())
     if isinstance(exc, RequestDataTooBig):
         return _response(
             {
