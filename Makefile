@@ -107,7 +107,7 @@ test-llm: llm-servers services  ## the model brain against real llama-server and
 FUZZ_EXAMPLES ?= 100
 
 fuzz: demo  ## Schemathesis, every check, against gunicorn on a scratch copy of the demo data
-	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m salesagent.fuzzing
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m testing.fuzzing
 
 eval: demo  ## evaluate on every bundled dataset, one table, then each company of demo_companies/ (DATASET=... for one dataset)
 ifeq ($(strip $(DATASET)),)

@@ -36,9 +36,9 @@ from pricing.demo_data import DEMO_FILE as PRICE_BOOK_DEMO_FILE
 from salesagent.celery import app as celery_app
 from salesagent.demo import DEMO_COMPANIES_DIR
 from salesagent.embedded_db import ensure_configured_server
-from salesagent.fake_openai import FakeOpenAI
-from salesagent.testing import free_port, start_celery_worker, stop_process, wait_for_worker, wait_until
 from salesagent.tests.demo_database import DEMO_SNAPSHOT, DemoSnapshot
+from testing.fake_openai import FakeOpenAI
+from testing.processes import free_port, start_celery_worker, stop_process, wait_for_worker, wait_until
 
 pytest_plugins = ["salesagent.tests.browser", "salesagent.tests.companies"]
 

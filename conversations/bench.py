@@ -27,7 +27,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from salesagent.testing import free_port, stop_process
+from testing.processes import free_port, stop_process
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 READY_TIMEOUT_SECONDS = 120

@@ -10,7 +10,7 @@ import pytest
 from conversations.agent import breaker
 from conversations.agent.model_prompt import PROMPT_VERSION
 from conversations.models import AnalysisResult, Intent
-from salesagent.fake_openai import Reply, answer, error, tool_call
+from testing.fake_openai import Reply, answer, error, tool_call
 
 URL = "/api/process_message"
 pytestmark = pytest.mark.django_db

@@ -8,7 +8,7 @@ from conversations.agent import model_client
 from conversations.agent.model_capabilities import Capabilities
 from conversations.agent.model_client import Deadline, ModelCallFailed, create_completion
 from conversations.agent.types import ToolCall
-from salesagent.fake_openai import Reply, answer, error
+from testing.fake_openai import Reply, answer, error
 
 
 def call(log, seconds: float = 10.0):

@@ -15,7 +15,7 @@ import pytest
 from conversations.agent.model_capabilities import capabilities_get, is_openai_host
 from conversations.models import AnalysisResult
 from conversations.tests.test_model_brain import INSTALLMENTS, answer_body, post
-from salesagent.fake_openai import FakeOpenAI, answer, error, refusal, tool_call
+from testing.fake_openai import FakeOpenAI, answer, error, refusal, tool_call
 
 pytestmark = pytest.mark.django_db
 LLAMA_CPP_PYTHON_500 = (

@@ -14,7 +14,7 @@ from conversations.agent.model_output import (
     response_format,
     wire_schema,
 )
-from salesagent.fake_openai import strict_schema_errors
+from testing.fake_openai import strict_schema_errors
 
 SCHEMA = answer_schema(["pricing_inquiry", "greeting"])
 VALID = {

@@ -12,7 +12,7 @@ from conversations.agent.policy import TurnFacts, decide, intent_policies
 from conversations.agent.types import TurnInput
 from conversations.models import Intent
 from crm.client import ProspectRecord
-from salesagent.fake_openai import answer
+from testing.fake_openai import answer
 
 pytestmark = pytest.mark.django_db
 

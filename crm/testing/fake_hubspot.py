@@ -24,7 +24,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from salesagent.testing import free_port
+from testing.processes import free_port
 
 CONTACT_PROPERTIES = {
     "firstname", "lastname", "email", "company", "industry", "numberofemployees", "hs_lead_status",

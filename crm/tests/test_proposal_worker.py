@@ -17,7 +17,7 @@ from crm.models import Interaction, Proposal, Prospect
 from crm.proposals import proposal_approve
 from crm.testing.fake_hubspot import FakeHubSpot
 from crm.tests.conftest import ID_PROPERTY
-from salesagent.testing import start_celery_worker, stop_process, wait_for_worker
+from testing.processes import start_celery_worker, stop_process, wait_for_worker
 
 # The worker is another process: it sees only committed rows, so this test really commits.
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -16,7 +16,7 @@ from evaluation.compare import LOWER_IS_BETTER
 from evaluation.metrics import METRIC_NAMES
 from evaluation.models import EvalRun
 from evaluation.runner import draft_language
-from salesagent.fake_openai import answer as fake_answer
+from testing.fake_openai import answer as fake_answer
 
 pytestmark = pytest.mark.django_db
 

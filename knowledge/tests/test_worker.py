@@ -11,7 +11,7 @@ import redis
 from knowledge.models import Document
 from knowledge.search import search_knowledge
 from knowledge.services import document_upsert
-from salesagent.testing import start_celery_worker, wait_for_worker
+from testing.processes import start_celery_worker, wait_for_worker
 
 # The worker is another process: it sees only committed rows, so these tests really commit.
 pytestmark = pytest.mark.django_db(transaction=True)

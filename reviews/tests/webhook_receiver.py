@@ -15,7 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from reviews.signing import DELIVERY_HEADER, SIGNATURE_HEADER, InvalidSignature, verify_signature
-from salesagent.testing import free_port
+from testing.processes import free_port
 
 
 @dataclass

@@ -18,7 +18,7 @@ import pytest
 import yaml
 
 from salesagent.manifests import json_patch, render
-from salesagent.testing import BASE_DIR
+from testing.processes import BASE_DIR
 
 DEPLOY = BASE_DIR / "deploy"
 BASE = DEPLOY / "kubernetes" / "base"

@@ -14,7 +14,7 @@ from conversations.observability import degraded_label, review_label
 from knowledge.models import Document
 from knowledge.search import search_knowledge
 from knowledge.tasks import reindex_document_task
-from salesagent.fake_openai import answer, error
+from testing.fake_openai import answer, error
 
 pytestmark = pytest.mark.django_db
 TURN_URL = "/api/process_message"

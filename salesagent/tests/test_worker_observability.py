@@ -19,7 +19,7 @@ import pytest
 
 from knowledge.models import Document
 from knowledge.services import document_upsert
-from salesagent.testing import BASE_DIR, free_port, start_celery_worker, stop_process, wait_for_worker
+from testing.processes import BASE_DIR, free_port, start_celery_worker, stop_process, wait_for_worker
 
 # The worker is another process: it sees only committed rows, so these tests really commit. They
 # need no demo rows (emptied afterwards): each makes the document it edits.

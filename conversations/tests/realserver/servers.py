@@ -18,7 +18,7 @@ from pathlib import Path
 
 from django.conf import settings
 
-from salesagent.testing import free_port, wait_until
+from testing.processes import free_port, wait_until
 
 SCRIPT = Path(settings.BASE_DIR) / "scripts" / "llm_servers.sh"
 MODEL_ALIAS = "smollm2-135m"

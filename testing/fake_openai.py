@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from salesagent.testing import free_port
+from testing.processes import free_port
 
 
 @dataclass

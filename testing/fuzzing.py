@@ -20,7 +20,7 @@ from pathlib import Path
 import psycopg
 
 from salesagent.embedded_db import ensure_embedded_server
-from salesagent.testing import free_port
+from testing.processes import free_port
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 FUZZ_DATABASE = "salesagent_fuzz"
