@@ -71,7 +71,7 @@ lint: install typecheck  ## ruff lint and format check, and mypy
 
 # The django-stubs plugin imports the settings, which read SECRET_KEY from .env (written by install).
 typecheck: install  ## mypy with django-stubs and DRF stubs (pyproject.toml [tool.mypy]) over every app
-	$(VENV)/bin/mypy apikeys company conversations knowledge crm evaluation pricing reviews salesagent home
+	$(VENV)/bin/mypy apikeys company conversations knowledge crm evaluation pricing reviews salesagent home testing
 
 format: install
 	$(VENV)/bin/ruff check --fix .

@@ -18,10 +18,10 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
-from testing.processes import free_port
+from testing.local_server import LocalHTTPServer
 
 
 @dataclass
@@ -153,24 +153,19 @@ def strict_request_errors(request: dict[str, Any]) -> list[tuple[str, str]]:
     return errors
 
 
-class FakeOpenAI:
+class FakeOpenAI(LocalHTTPServer):
     """The server; ``enqueue`` replies, read ``requests`` (decoded JSON bodies) afterwards."""
 
     def __init__(self, *, strict_schemas: bool = False, props: dict[str, Any] | None = None) -> None:
         self.strict_schemas = strict_schemas
         # What ``GET /props`` answers, as llama.cpp's server does (None: 404, as other servers).
         self.props = props
-        self.port = free_port()
         self.requests: list[dict[str, Any]] = []
         self.paths: list[str] = []
         self.headers: list[dict[str, str]] = []
         self._script: deque[Script] = deque()
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), self._handler_class())
-        # A stalled reply must not keep the test process waiting when the server stops.
-        self._server.daemon_threads = True
-        self._server.block_on_close = False
-        self._thread = threading.Thread(target=self._server.serve_forever, name="fake-openai", daemon=True)
+        self._serve(self._handler_class(), name="fake-openai")
 
     @property
     def base_url(self) -> str:
@@ -184,14 +179,6 @@ class FakeOpenAI:
     def pending(self) -> int:
         with self._lock:
             return len(self._script)
-
-    def start(self) -> FakeOpenAI:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
 
     def _next_reply(self, request: dict[str, Any]) -> Reply:
         with self._lock:

@@ -20,11 +20,11 @@ import uuid
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from testing.processes import free_port
+from testing.local_server import LocalHTTPServer
 
 CONTACT_PROPERTIES = {
     "firstname", "lastname", "email", "company", "industry", "numberofemployees", "hs_lead_status",
@@ -87,13 +87,12 @@ class HubSpotError(Exception):
         self.body = body
 
 
-class FakeHubSpot:
+class FakeHubSpot(LocalHTTPServer):
     """The server: ``contacts``, ``notes`` and ``tasks`` hold stored objects; ``requests`` what was sent."""
 
     def __init__(self, *, token: str = "test-hubspot-token", custom_properties: tuple[str, ...] = ()) -> None:
         self.token = token
         self.known_properties = CONTACT_PROPERTIES | set(custom_properties)
-        self.port = free_port()
         self.contacts: dict[str, dict[str, Any]] = {}
         self.notes: dict[str, dict[str, Any]] = {}
         self.tasks: dict[str, dict[str, Any]] = {}
@@ -101,21 +100,11 @@ class FakeHubSpot:
         self._ids = itertools.count(1001)
         self._script: deque[Scripted] = deque()
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), self._handler_class())
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, name="fake-hubspot", daemon=True)
+        self._serve(self._handler_class(), name="fake-hubspot")
 
     @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> FakeHubSpot:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
 
     # --- scripting ------------------------------------------------------------------------------
 

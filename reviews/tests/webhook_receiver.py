@@ -11,11 +11,11 @@ import json
 import threading
 from collections import deque
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 from reviews.signing import DELIVERY_HEADER, SIGNATURE_HEADER, InvalidSignature, verify_signature
-from testing.processes import free_port
+from testing.local_server import LocalHTTPServer
 
 
 @dataclass
@@ -35,13 +35,12 @@ class Received:
 
 
 @dataclass
-class WebhookReceiver:
+class WebhookReceiver(LocalHTTPServer):
     secret: str = "whsec-test-secret"
     statuses: deque[int] = field(default_factory=deque)
     requests: list[Received] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        self.port = free_port()
         self._lock = threading.Lock()
         receiver = self
 
@@ -68,20 +67,11 @@ class WebhookReceiver:
             def log_message(self, format: str, *args: Any) -> None:
                 pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._serve(Handler, name="webhook-receiver")
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}/hooks/sales-agent"
-
-    def start(self) -> WebhookReceiver:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
 
     @property
     def accepted(self) -> list[Received]:
