@@ -25,6 +25,7 @@ from conversations.agent.sentence_scoring import (
     collecting_candidates,
 )
 from evaluation.datasets import GoldenCase
+from evaluation.metrics import forbidden_found, missing_key_facts
 from evaluation.runner import run_case
 
 # A key fact held by more candidates of one selection than this does not tell an answer apart.
@@ -78,14 +79,18 @@ class SelectionScore:
 
 
 def label_selection(selection: Selection, facts: Sequence[str], forbidden: Sequence[str]) -> np.ndarray:
-    lowered = [sentence.lower() for sentence in selection.sentences]
-    labels = np.zeros(len(lowered))
-    for fact in (fact.lower() for fact in facts if fact.strip()):
-        holders = [i for i, sentence in enumerate(lowered) if fact in sentence]
+    # A sentence holds a fact (or forbidden text) as a draft does in the evaluation's metrics.
+    facts = [fact for fact in facts if fact.strip()]
+    forbidden = [text for text in forbidden if text.strip()]
+    held = [set(facts) - set(missing_key_facts(facts, sentence)) for sentence in selection.sentences]
+    labels = np.zeros(len(held))
+    for fact in facts:
+        holders = [i for i, sentence_facts in enumerate(held) if fact in sentence_facts]
         if 0 < len(holders) <= MAX_FACT_HOLDERS:
             labels[holders] = 1
-    for text in (text.lower() for text in forbidden if text.strip()):
-        labels[[i for i, sentence in enumerate(lowered) if text in sentence]] = 0
+    for i, sentence in enumerate(selection.sentences):
+        if forbidden_found(forbidden, sentence):
+            labels[i] = 0
     return labels
 
 

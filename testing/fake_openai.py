@@ -169,7 +169,7 @@ class FakeOpenAI(LocalHTTPServer):
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/v1"
+        return f"{self.origin}/v1"
 
     def enqueue(self, *replies: Script) -> None:
         with self._lock:

@@ -24,6 +24,11 @@ class LocalHTTPServer:
         self._server.block_on_close = False
         self._thread = threading.Thread(target=self._server.serve_forever, name=name, daemon=True)
 
+    @property
+    def origin(self) -> str:
+        """Scheme, host and port: what a client's base URL starts with."""
+        return f"http://127.0.0.1:{self.port}"
+
     def start(self) -> Self:
         self._thread.start()
         return self

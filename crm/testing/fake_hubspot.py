@@ -104,7 +104,7 @@ class FakeHubSpot(LocalHTTPServer):
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return self.origin
 
     # --- scripting ------------------------------------------------------------------------------
 

@@ -71,7 +71,7 @@ class WebhookReceiver(LocalHTTPServer):
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/hooks/sales-agent"
+        return f"{self.origin}/hooks/sales-agent"
 
     @property
     def accepted(self) -> list[Received]:
